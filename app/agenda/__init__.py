@@ -1,0 +1,1 @@
+"""The community agenda (upcoming meetups from a JSON/iCalendar feed) and the resource catalogue."""

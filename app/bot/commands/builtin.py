@@ -1,0 +1,111 @@
+"""The standard commands. Each answers in the language of the name it was called by."""
+from __future__ import annotations
+
+import re
+
+from app.bot.commands.registry import REGISTRY, CommandContext, fold
+from app.bot import selectors
+
+USER_REFERENCE = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+@REGISTRY.command("help", es="ayuda", en="help",
+                  usage_es="ayuda — esta lista de comandos",
+                  usage_en="help — this list of commands")
+def show_help(ctx: CommandContext) -> str:
+    lines = [ctx.say(es="*Comandos* (también en inglés: help, status, next, search, count, stats):",
+                     en="*Commands* (also in Spanish: ayuda, ve, siguiente, busca, cuenta, estadisticas):")]
+    lines += [f"• `{cmd.usage[ctx.language]}`" for cmd in REGISTRY.commands]
+    lines.append(ctx.say(es="Mencióname (@charla ayuda), escríbeme por mensaje directo o usa /charla ayuda.",
+                         en="Mention me (@charla help), send me a direct message, or use /charla help."))
+    return "\n".join(lines)
+
+
+@REGISTRY.command("status", es="ve", en="status",
+                  usage_es="ve — estado del bot, la base de datos y las colas",
+                  usage_en="status — health of the bot, database and queues")
+def show_status(ctx: CommandContext) -> str:
+    from app.ops import health
+
+    db = health.database_check()
+    queues = health.queue_depths()
+    ok = ctx.say(es="bien", en="ok")
+    db_text = f"{ok} ({db.millis:.0f} ms)" if db.ok else ctx.say(es="sin respuesta", en="unreachable")
+    if queues is None:
+        q_text = ctx.say(es="broker sin respuesta", en="broker unreachable")
+    else:
+        q_text = ", ".join(f"{name} {depth}" for name, depth in queues.items())
+    return ctx.say(es=f"Bot: en marcha · base de datos: {db_text} · colas: {q_text}",
+                   en=f"Bot: up · database: {db_text} · queues: {q_text}")
+
+
+@REGISTRY.command("next", es="siguiente", en="next",
+                  usage_es="siguiente — la próxima cita de la agenda",
+                  usage_en="next — the next item on the agenda")
+def show_next(ctx: CommandContext) -> str:
+    from app.agenda.selectors import next_item
+
+    item = next_item()
+    if item is None:
+        return ctx.say(es="No hay nada próximo en la agenda.", en="Nothing upcoming on the agenda.")
+    when = item.starts_at.strftime("%Y-%m-%d %H:%M UTC")
+    where = f" · {item.location}" if item.location else ""
+    link = f"\n{item.url}" if item.url else ""
+    return ctx.say(es=f"Próximo: *{item.title}* — {when}{where}{link}",
+                   en=f"Next up: *{item.title}* — {when}{where}{link}")
+
+
+@REGISTRY.command("search", es="busca", en="search",
+                  usage_es="busca <texto> — busca en el catálogo",
+                  usage_en="search <text> — search the catalogue")
+def search(ctx: CommandContext) -> str:
+    from app.agenda.selectors import search_catalogue
+
+    if not ctx.args:
+        return ctx.say(es="¿Qué busco? Por ejemplo: `busca celery`", en="Search for what? For example: `search celery`")
+    found = search_catalogue(ctx.args, limit=5)
+    if not found:
+        return ctx.say(es=f"No encontré nada para «{ctx.args}».", en=f"Nothing found for “{ctx.args}”.")
+    header = ctx.say(es=f"Encontré {len(found)} para «{ctx.args}»:", en=f"Found {len(found)} for “{ctx.args}”:")
+    return "\n".join([header] + [f"• *{i.title}*" + (f" — {i.url}" if i.url else "") for i in found])
+
+
+@REGISTRY.command("count", es="cuenta", en="count",
+                  usage_es="cuenta <@usuario> — cuántos mensajes ha escrito aquí",
+                  usage_en="count <@user> — how many messages they have written here")
+def count_messages(ctx: CommandContext) -> str:
+    match = USER_REFERENCE.search(ctx.args)
+    user = match.group(1) if match else ctx.user
+    here = selectors.message_count(ctx.team, user, channel=ctx.channel)
+    everywhere = selectors.message_count(ctx.team, user)
+    return ctx.say(
+        es=f"<@{user}> ha escrito {here} {'mensaje' if here == 1 else 'mensajes'} aquí ({everywhere} en total).",
+        en=f"<@{user}> has written {here} {'message' if here == 1 else 'messages'} here ({everywhere} in all).")
+
+
+@REGISTRY.command("stats", es="estadisticas", en="stats",
+                  usage_es="estadisticas — cuántas veces se usó cada comando",
+                  usage_en="stats — how often each command was used")
+def show_stats(ctx: CommandContext) -> str:
+    usage = selectors.command_usage(ctx.team)
+    if not usage:
+        return ctx.say(es="Todavía nadie ha usado ningún comando.", en="No command has been used yet.")
+    names = {c.key: c.names[ctx.language] for c in REGISTRY.commands}
+    parts = [f"{names.get(key, key)} {n}" for key, n in usage]
+    return ctx.say(es="Uso de comandos: ", en="Command use: ") + " · ".join(parts)
+
+
+def unknown_command(name: str) -> str:
+    """The reply to a word that is no command: suggest the closest, in that command's language."""
+    closest = REGISTRY.closest(name)
+    if closest is None:
+        return (f"No conozco «{name}». Prueba `ayuda`. / "
+                f"I don't know “{name}”. Try `help`.")
+    cmd, language = closest
+    suggestion = cmd.names[language]
+    if language == "es":
+        return f"No conozco «{name}». ¿Querías decir `{suggestion}`? Escribe `ayuda` para ver todos los comandos."
+    return f"I don't know “{name}”. Did you mean `{suggestion}`? Type `help` to see every command."
+
+
+__all__ = ["unknown_command", "fold"]

@@ -1,0 +1,82 @@
+"""The worker's side of the inbox: each delivery is handled once, in one transaction.
+
+Dedupe is by Slack's event_id (retries), and a command is counted by its message (team, channel,
+ts), because a mention arrives twice — as `message` and as `app_mention` — with two event_ids.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from app.bot.commands import parse_invocation
+from app.bot.message_store import apply_message_event
+from app.bot.models import CommandUse, InboundEvent
+from app.bot.slack_payloads import command_request
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    duplicate: bool
+    message: str | None = None         # stored / edited / deleted
+    command_use_id: int | None = None  # set when a new command was recorded: answer it
+
+
+def handle_delivery(payload: dict) -> Outcome:
+    """Record the delivery once; store its message; record the command it carries, if any."""
+    with transaction.atomic():
+        delivery, _ = InboundEvent.objects.select_for_update().get_or_create(
+            key=payload["event_id"], defaults={"payload": payload})
+        if delivery.processed_at is not None:
+            return Outcome(duplicate=True, command_use_id=_unanswered_command(payload))
+        stored = apply_message_event(payload) if payload.get("type") == "event_callback" else None
+        command_use = _record_command(payload)
+        delivery.processed_at = timezone.now()
+        delivery.save(update_fields=["processed_at"])
+    return Outcome(duplicate=False, message=stored, command_use_id=command_use.id if command_use else None)
+
+
+def _record_command(payload: dict) -> CommandUse | None:
+    request = command_request(payload)
+    if request is None:
+        return None
+    invocation = parse_invocation(request.text, request.bot_user)
+    use, created = CommandUse.objects.get_or_create(source_key=request.source_key, defaults={
+        "team": request.team, "channel": request.channel, "user": request.user,
+        "command": invocation.command.key if invocation.command else "",
+        "name_used": invocation.name_used[:80], "language": invocation.language, "args": invocation.args,
+        "via": request.via, "thread_ts": request.thread_ts, "response_url": request.response_url,
+    })
+    return use if created else None
+
+
+def _unanswered_command(payload: dict) -> int | None:
+    """A redelivery after a crash between commit and hand-off: the command may still need its answer."""
+    request = command_request(payload)
+    if request is None:
+        return None
+    use = CommandUse.objects.filter(source_key=request.source_key).select_related("reply").first()
+    if use is None:
+        return None
+    # Only when no reply exists: a pending one is already on its way (maybe waiting out a 429).
+    return use.id if getattr(use, "reply", None) is None else None
+
+
+def parked_deliveries(limit: int = 500) -> list[InboundEvent]:
+    """Deliveries web kept while the broker was down and nobody has handed on yet."""
+    return list(InboundEvent.objects.filter(parked=True, processed_at__isnull=True).order_by("received_at")[:limit])
+
+
+def unpark(delivery: InboundEvent) -> None:
+    InboundEvent.objects.filter(pk=delivery.pk).update(parked=False)
+
+
+def forget_old_deliveries(days: int = 3) -> int:
+    """Slack stops retrying after minutes; the dedupe records are not needed for long."""
+    cutoff = timezone.now() - timezone.timedelta(days=days)
+    deleted, _ = InboundEvent.objects.filter(processed_at__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,104 @@
+"""What the bot keeps: deliveries (for dedupe), messages, command use, replies, channel pacing."""
+from django.db import models
+from django.utils import timezone
+
+
+class InboundEvent(models.Model):
+    """One Slack delivery, recorded once by its key; Slack's retries of it find it here."""
+
+    key = models.CharField(max_length=120, unique=True, help_text="Slack event_id, or slash:<trigger_id>")
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    parked = models.BooleanField(default=False, help_text="Kept by web while the broker was unreachable")
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self):
+        return self.key
+
+
+class Message(models.Model):
+    team = models.CharField(max_length=32)
+    channel = models.CharField(max_length=32)
+    ts = models.CharField(max_length=32, help_text="Slack's message timestamp: the message id in its channel")
+    user = models.CharField(max_length=32, blank=True, db_index=True)
+    is_bot = models.BooleanField(default=False)
+    text = models.TextField(blank=True)
+    subtype = models.CharField(max_length=40, blank=True)
+    thread_ts = models.CharField(max_length=32, blank=True)
+    posted_at = models.DateTimeField(db_index=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["posted_at"]
+        constraints = [models.UniqueConstraint(fields=["team", "channel", "ts"], name="message_once_per_ts")]
+        indexes = [models.Index(fields=["team", "user"]), models.Index(fields=["team", "channel", "posted_at"])]
+
+    def __str__(self):
+        return f"{self.channel}/{self.ts}"
+
+
+class CommandUse(models.Model):
+    """One command asked of the bot; `source_key` makes a retried or doubled delivery count once."""
+
+    source_key = models.CharField(max_length=160, unique=True)
+    team = models.CharField(max_length=32)
+    channel = models.CharField(max_length=32)
+    user = models.CharField(max_length=32, blank=True)
+    command = models.CharField(max_length=40, blank=True, db_index=True, help_text="canonical name; empty if unknown")
+    name_used = models.CharField(max_length=80, blank=True)
+    language = models.CharField(max_length=2, default="en")
+    args = models.TextField(blank=True)
+    via = models.CharField(max_length=12)  # mention, dm or slash
+    thread_ts = models.CharField(max_length=32, blank=True)
+    response_url = models.URLField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name_used or '?'} by {self.user}"
+
+
+class Reply(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed"
+
+    command_use = models.OneToOneField(CommandUse, on_delete=models.CASCADE, related_name="reply")
+    team = models.CharField(max_length=32)
+    channel = models.CharField(max_length=32)
+    thread_ts = models.CharField(max_length=32, blank=True)
+    response_url = models.URLField(max_length=500, blank=True)
+    text = models.TextField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # A post in flight holds the reply until then, so a redelivered task cannot post it a second time.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+    slack_ts = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "replies"
+
+    def __str__(self):
+        return f"reply to {self.command_use_id} ({self.status})"
+
+
+class ChannelPace(models.Model):
+    """When the next post to a channel may go out (Slack allows about one per second per channel)."""
+
+    team = models.CharField(max_length=32)
+    channel = models.CharField(max_length=32)
+    next_free_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "channel"], name="one_pace_per_channel")]

@@ -1,0 +1,107 @@
+"""Posting replies: once each, honouring Slack's rate limits and telling transient from permanent errors."""
+from __future__ import annotations
+
+import logging
+import socket
+import urllib.error
+
+from datetime import timedelta
+
+from django.db.models import F, Q
+from django.utils import timezone
+from slack_sdk.errors import SlackApiError
+
+from app.bot import pacing, slack_client
+from app.bot.models import Reply
+
+log = logging.getLogger(__name__)
+
+# Slack errors worth another try; anything else (channel_not_found, invalid_auth, not_in_channel, ...)
+# will not get better by retrying.
+TRANSIENT_SLACK_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable",
+                          "request_timeout", "team_added_to_org"}
+
+
+# Longer than one Slack call can take (slack_client's timeout), so a live claim is never stolen.
+CLAIM_SECONDS = timedelta(seconds=30)
+
+
+class RetryLater(Exception):
+    def __init__(self, reason: str, seconds: float | None = None):
+        super().__init__(reason)
+        self.reason, self.seconds = reason, seconds
+
+
+def deliver(reply_id: int) -> str:
+    """Post one pending reply. Returns 'sent', 'failed' or 'skipped'; raises RetryLater to be retried."""
+    now = timezone.now()
+    claimed = Reply.objects.filter(pk=reply_id, status=Reply.Status.PENDING).filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)).update(
+        attempts=F("attempts") + 1, claimed_until=now + CLAIM_SECONDS)
+    if not claimed:
+        reply = Reply.objects.filter(pk=reply_id).first()
+        if reply is not None and reply.status == Reply.Status.PENDING:
+            # Another attempt holds it (or one died holding it): look again when that claim runs out,
+            # so a worker killed mid-post cannot leave the reply pending for ever.
+            raise RetryLater("another attempt holds this reply",
+                             seconds=max(1.0, (reply.claimed_until - now).total_seconds() + 0.5))
+        return "skipped"  # already posted or given up
+    reply = Reply.objects.get(pk=reply_id)
+    try:
+        posted = _post(reply)
+    except RetryLater:
+        release_claim(reply_id)
+        raise
+    if posted is None:
+        return "failed"
+    Reply.objects.filter(pk=reply.pk).update(status=Reply.Status.SENT, slack_ts=posted.ts, sent_at=timezone.now(),
+                                             error="", claimed_until=None)
+    return "sent"
+
+
+def _post(reply: Reply):
+    try:
+        if reply.response_url:
+            return slack_client.post_to_response_url(reply.response_url, reply.text)
+        return slack_client.post_message(reply.team, reply.channel, reply.text, reply.thread_ts)
+    except SlackApiError as exc:
+        data = exc.response.data if isinstance(exc.response.data, dict) else {}
+        return _slack_error(reply, exc.response.status_code, exc.response.headers or {}, data.get("error", ""))
+    except slack_client.SlackHTTPError as exc:
+        return _slack_error(reply, exc.status, exc.headers, exc.body.strip())
+    except (urllib.error.URLError, socket.timeout, ConnectionError, TimeoutError, OSError) as exc:
+        raise RetryLater(f"connection error: {exc}") from None
+
+
+def release_claim(reply_id: int) -> None:
+    """This attempt failed and a retry is scheduled: let the next attempt claim the reply."""
+    Reply.objects.filter(pk=reply_id, status=Reply.Status.PENDING).update(claimed_until=None)
+
+
+def _slack_error(reply: Reply, status: int, headers, error: str) -> None:
+    if status == 429:
+        wait = _retry_after(headers)
+        if not reply.response_url:
+            pacing.push_back(reply.team, reply.channel, wait)
+        raise RetryLater("rate limited (429)", seconds=wait)
+    if status >= 500 or error in TRANSIENT_SLACK_ERRORS:
+        raise RetryLater(f"Slack answered {status} {error}".strip())
+    give_up(reply.pk, f"{error or 'HTTP ' + str(status)}")
+    return None
+
+
+def give_up(reply_id: int, reason: str) -> None:
+    reply = Reply.objects.filter(pk=reply_id).first()
+    log.error("reply %s to channel %s not posted: %s", reply_id, reply.channel if reply else "?", reason)
+    Reply.objects.filter(pk=reply_id, status=Reply.Status.PENDING).update(status=Reply.Status.FAILED,
+                                                                           error=reason[:200], claimed_until=None)
+
+
+def _retry_after(headers) -> float:
+    for key, value in dict(headers).items():
+        if key.lower() == "retry-after":
+            try:
+                return max(1.0, float(value if not isinstance(value, list) else value[0]))
+            except ValueError:
+                break
+    return 1.0

@@ -1,0 +1,22 @@
+"""The embedded broker: kombu's SQLAlchemy transport on an SQLite file, polled every 0.1 s.
+
+Chosen over kombu's filesystem transport because each message is written in a transaction (a reader
+can never see half a message) and the file survives restarts. The stock transport polls once a second
+and hands every transport option to SQLAlchemy's create_engine, so the interval is set on a subclass.
+"""
+from kombu.transport import TRANSPORT_ALIASES
+from kombu.transport.sqlalchemy import Transport as SQLAlchemyTransport
+
+SCHEME = "charla-sqlite"
+
+
+class EmbeddedTransport(SQLAlchemyTransport):
+    polling_interval = 0.1
+
+
+def register() -> None:
+    TRANSPORT_ALIASES[SCHEME] = "app.embedded_broker:EmbeddedTransport"
+
+
+def url_for(path) -> str:
+    return f"{SCHEME}+sqlite:///{path}"

@@ -1,0 +1,45 @@
+"""gunicorn settings, read from the environment (Heroku sets PORT and WEB_CONCURRENCY).
+
+The same file serves every target; the numbers are chosen for Heroku's router and dyno lifecycle,
+which are the tightest of them:
+- the router gives a request 30 s to start answering (H12 after that), so `timeout` stays below it;
+- a dyno gets SIGTERM and then SIGKILL 30 s later, so `graceful_timeout` lets in-flight requests
+  finish well inside that window;
+- the router keeps idle connections to the dyno open for up to 90 s, so `keepalive` is above that:
+  the app must never be the side that closes an idle connection the router is about to reuse.
+  (Sync workers answer with `Connection: close` and do not keep connections at all; the value
+  matters when a threaded worker class is chosen with GUNICORN_WORKER_CLASS.)
+"""
+import os
+
+
+def _int(name: str, default: int) -> int:
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise SystemExit(f"charlandero: configuration error: {name}={value!r} is not a whole number >= 1. "
+                         f"Set {name} to e.g. {default}, or unset it to use {default}.")
+    return number
+
+
+bind = f"0.0.0.0:{_int('PORT', 8000)}"
+# Heroku sets WEB_CONCURRENCY from the dyno size (2 on 512 MB dynos); each Django worker is ~45 MB.
+workers = _int("WEB_CONCURRENCY", 2)
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "sync"
+threads = _int("GUNICORN_THREADS", 1)
+# Fail at start, once, with the configuration message, rather than in every worker; the workers
+# share the loaded code copy-on-write, which keeps a 512 MB dyno comfortable.
+preload_app = True
+timeout = 25            # < the router's 30 s request timeout
+graceful_timeout = 20   # < the 30 s between SIGTERM and SIGKILL
+keepalive = _int("GUNICORN_KEEPALIVE", 95)  # > the router's 90 s idle timeout
+# Recycle a worker now and then so slow memory growth never turns into R14 (memory quota exceeded).
+max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = max(1, max_requests // 10)
+accesslog = "-"
+errorlog = "-"

@@ -1,0 +1,103 @@
+"""Slack's edge rejects what Slack did not send, refuses bad input with 4xx, and stores nothing of it."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from app.bot.models import InboundEvent, Message
+from tests.support import slack_requests
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _nothing_reached(slack, channel):
+    """Prove the pipeline ran after the bad request (a good one got through), then check nothing else did."""
+    control = channel + "OK"
+    slack.mention("help", control)
+    slack.wait_for_replies(control)
+    slack.settle(0.5)
+    assert not Message.objects.filter(channel=channel).exists()
+    assert slack.replies(channel) == []
+
+
+def test_url_verification_is_answered_with_the_challenge(slack):
+    response = slack.send_event({"type": "url_verification", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "token": "x"})
+    assert response.status == 200
+    assert response.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+
+
+def test_a_forged_signature_is_rejected_and_nothing_is_stored(slack, channel):
+    payload = slack_requests.mention("help", channel)
+    body, headers = slack_requests.signed_json("not-the-signing-secret", payload)
+    response = slack.stack.post("/slack/events", body, headers)
+    assert response.status == 401
+    _nothing_reached(slack, channel)
+    assert not InboundEvent.objects.filter(key=payload["event_id"]).exists()
+
+
+def test_a_replayed_request_outside_five_minutes_is_rejected(slack, channel):
+    six_minutes_ago = int(time.time()) - 360
+    payload = slack_requests.mention("help", channel)
+    assert slack.send_event(payload, timestamp=six_minutes_ago).status == 401
+    _nothing_reached(slack, channel)
+
+
+def test_a_tampered_body_is_rejected(slack, channel):
+    body, headers = slack_requests.signed_json(slack.secret, slack_requests.mention("help", channel))
+    tampered = body.replace(b"help", b"stats")
+    assert slack.stack.post("/slack/events", tampered, headers).status == 401
+    _nothing_reached(slack, channel)
+
+
+@pytest.mark.parametrize("headers", [
+    {},
+    {"X-Slack-Request-Timestamp": "1700000000"},
+    {"X-Slack-Signature": "v0=abc"},
+    {"X-Slack-Request-Timestamp": "not-a-number", "X-Slack-Signature": "v0=abc"},
+    {"X-Slack-Request-Timestamp": "9" * 40, "X-Slack-Signature": "v0=abc"},
+], ids=["no-headers", "no-signature", "no-timestamp", "text-timestamp", "huge-timestamp"])
+def test_missing_or_garbled_signature_headers_are_rejected(slack, headers, channel):
+    body = json.dumps(slack_requests.mention("help", channel)).encode()
+    response = slack.stack.post("/slack/events", body, {"Content-Type": "application/json", **headers})
+    assert response.status == 401
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2, 3]", b"\xff\xfe", b'{"type": "event_callback"}',
+                                  b'{"type": "event_callback", "event_id": "Ev1", "event": "text"}',
+                                  b'{"type": "url_verification"}', b'{"type": "something_else"}'],
+                         ids=["broken-json", "a-list", "not-utf8", "no-event", "event-not-object", "no-challenge",
+                              "unknown-type"])
+def test_malformed_but_signed_payloads_answer_400(slack, body):
+    headers = {"Content-Type": "application/json", **slack_requests.sign(slack.secret, body)}
+    response = slack.stack.post("/slack/events", body, headers)
+    assert response.status == 400
+    assert response.json()["ok"] is False
+
+
+@pytest.mark.parametrize("form", [b"text=help", b"%zz=%%%", b"team_id=T1&channel_id=C1&user_id=U1&trigger_id=t"
+                                  b"&response_url=javascript:alert(1)"],
+                         ids=["missing-fields", "broken-form", "bad-response-url"])
+def test_malformed_slash_commands_answer_400(slack, form):
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **slack_requests.sign(slack.secret, form)}
+    assert slack.stack.post("/slack/commands", form, headers).status == 400
+
+
+def test_a_body_over_the_limit_answers_413(slack, channel):
+    payload = slack_requests.mention("search " + "x" * 70_000, channel)
+    response = slack.send_event(payload)
+    assert response.status == 413
+    assert not Message.objects.filter(channel=channel).exists()
+
+
+@pytest.mark.parametrize("path", ["/slack/events", "/slack/commands"])
+def test_wrong_method_answers_405(slack, path):
+    assert slack.stack.get(path).status == 405
+
+
+def test_health_and_readiness(slack):
+    assert slack.stack.get("/healthz").status == 200
+    ready = slack.stack.get("/readyz")
+    assert ready.status == 200
+    assert ready.json()["database"]["ok"] and ready.json()["broker"]["ok"]

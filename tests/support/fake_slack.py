@@ -1,0 +1,192 @@
+"""A fake Slack Web API: a real HTTP server that records every call.
+
+Tests (and the deployment smoke tests) point the bot at it with SLACK_API_URL=<url>/api/.
+It can be told, per API method, to answer the next calls with a 429 + Retry-After, a 5xx,
+or a Slack error body, so retry behaviour is exercised over a real socket.
+
+Run it on its own:  python -m tests.support.fake_slack --bind 127.0.0.1:8900
+  GET    /_calls           every recorded call, as JSON
+  DELETE /_calls           forget them
+  POST   /_script/<method> {"status": 429, "headers": {"Retry-After": "1"}} queues one answer
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+BOT_USER_ID = "UCHARLABOT"
+TEAM_ID = "TFAKE0001"
+
+
+class FakeSlack:
+    """Owns the recorded calls and the scripted answers; serves them over HTTP."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+        self.calls: list[dict] = []
+        self._scripts: dict[str, list[dict]] = {}
+        self._lock = threading.RLock()  # predicates passed to wait_for may read the calls again
+        self._ts = itertools.count(1)
+        self._cond = threading.Condition(self._lock)
+        self.server = ThreadingHTTPServer((host, port), self._handler_class())
+        self.server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "/api/"
+
+    def start(self) -> "FakeSlack":
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # -- scripting and inspection -----------------------------------------
+    def script(self, method: str, *answers: dict) -> None:
+        """Queue answers for the next calls of `method` (then it answers normally)."""
+        with self._lock:
+            self._scripts.setdefault(method, []).extend(answers)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self._scripts.clear()
+
+    def posts(self, channel: str | None = None) -> list[dict]:
+        """Messages the bot posted successfully (chat.postMessage and response_url)."""
+        with self._lock:
+            return [
+                c for c in self.calls
+                if c["answered"] == 200 and c["method"] in ("chat.postMessage", "response_url")
+                and (channel is None or c["body"].get("channel") == channel)
+            ]
+
+    def wait_for(self, predicate, timeout: float = 20.0) -> list[dict]:
+        """Block until predicate(calls) is truthy; return the calls. Raises on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                result = predicate(list(self.calls))
+                if result:
+                    return list(self.calls)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"fake Slack: condition not met in {timeout}s; calls: {self.calls!r}")
+                self._cond.wait(min(left, 0.2))
+
+    # -- HTTP --------------------------------------------------------------
+    def _record_and_answer(self, method: str, headers, body: dict) -> tuple[int, dict, dict]:
+        with self._cond:
+            queued = self._scripts.get(method) or []
+            scripted = queued.pop(0) if queued else None
+            status, extra_headers, payload = self._answer(method, body, scripted)
+            self.calls.append({
+                "method": method,
+                "body": body,
+                "authorization": headers.get("Authorization"),
+                "at": time.time(),
+                "answered": status,
+            })
+            self._cond.notify_all()
+        return status, extra_headers, payload
+
+    def _answer(self, method: str, body: dict, scripted: dict | None):
+        if scripted is not None:
+            status = scripted.get("status", 200)
+            payload = scripted.get("body") or ({"ok": False, "error": scripted["error"]} if "error" in scripted
+                                               else {"ok": status == 200})
+            return status, scripted.get("headers", {}), payload
+        if method == "auth.test":
+            return 200, {}, {"ok": True, "user_id": BOT_USER_ID, "team_id": TEAM_ID, "bot_id": "BFAKE"}
+        if method == "chat.postMessage":
+            ts = f"{int(time.time())}.{next(self._ts):06d}"
+            return 200, {}, {"ok": True, "channel": body.get("channel"), "ts": ts,
+                             "message": {"text": body.get("text"), "ts": ts}}
+        if method == "response_url":
+            return 200, {}, {"ok": True}
+        return 200, {}, {"ok": True}
+
+    def _handler_class(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+            def _read_body(self) -> dict:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
+                if not raw:
+                    return {}
+                if self.headers.get("Content-Type", "").startswith("application/json"):
+                    return json.loads(raw)
+                return {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
+
+            def _send(self, status: int, payload, headers: dict | None = None):
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                if self.path == "/_calls":
+                    with fake._lock:
+                        return self._send(200, list(fake.calls))
+                self._send(404, {"ok": False, "error": "unknown_path"})
+
+            def do_DELETE(self):
+                if self.path == "/_calls":
+                    fake.reset()
+                    return self._send(200, {"ok": True})
+                self._send(404, {"ok": False})
+
+            def do_POST(self):
+                body = self._read_body()
+                if self.path.startswith("/_script/"):
+                    fake.script(self.path[len("/_script/"):], body)
+                    return self._send(200, {"ok": True})
+                if self.path.startswith("/api/"):
+                    method = self.path[len("/api/"):].split("?")[0]
+                elif self.path.startswith("/response/"):
+                    method = "response_url"
+                    body = dict(body, response_path=self.path)
+                else:
+                    return self._send(404, {"ok": False, "error": "unknown_path"})
+                status, headers, payload = fake._record_and_answer(method, self.headers, body)
+                self._send(status, payload, headers)
+
+        return Handler
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bind", default="127.0.0.1:8900", help="host:port to listen on")
+    args = parser.parse_args()
+    host, _, port = args.bind.rpartition(":")
+    fake = FakeSlack(host, int(port))
+    print(f"fake Slack Web API on {fake.api_url}", flush=True)
+    try:
+        fake.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
