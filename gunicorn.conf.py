@@ -43,3 +43,6 @@ max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
 max_requests_jitter = max(1, max_requests // 10)
 accesslog = "-"
 errorlog = "-"
+# gunicorn 24+ opens a control socket under $HOME by default: nothing here uses it, a read-only or
+# shared $HOME (containers, several instances on one host) would trip over it.
+control_socket_disable = True

@@ -76,8 +76,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_SSL_REDIRECT = CONFIG.secure_ssl_redirect
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = CONFIG.secure_hsts_seconds
-SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True  # only sent when SECURE_HSTS_SECONDS > 0
+# Preloading is a commitment the domain's owner makes for every name under it, not an app default.
 SECURE_HSTS_PRELOAD = False
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {

@@ -10,6 +10,7 @@ import pytest
 
 from tests.support import slack_requests
 from tests.support.fake_slack import FakeSlack
+from tests.support.feed_server import FeedServer
 from tests.support.stack import database_url, start_stack
 
 REQUIRE_SERVICES = os.environ.get("CHARLA_REQUIRE_SERVICES") == "1"
@@ -72,7 +73,25 @@ def fake_slack():
 
 
 @pytest.fixture(scope="session")
-def stack(django_db_setup, django_db_blocker, fake_slack, tmp_path_factory):
+def agenda_feed():
+    """The AGENDA_FEED_URL of the running bot: a local HTTP server serving whatever a test puts at /agenda."""
+    server = FeedServer()
+    server.thread.start()
+    yield server
+    server.httpd.shutdown()
+    server.httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def static_files():
+    """DEBUG is off, as in production: pages need the collected, hashed static files."""
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def stack(django_db_setup, django_db_blocker, static_files, fake_slack, agenda_feed, tmp_path_factory):
     """web + worker + beat, started once per test session against the test database and broker."""
     from django.conf import settings
     from django.db import connection
@@ -80,9 +99,11 @@ def stack(django_db_setup, django_db_blocker, fake_slack, tmp_path_factory):
     with django_db_blocker.unblock():
         db_url = database_url(connection.settings_dict)
         _purge_queues()
+
     data_dir = Path(os.environ["DATA_DIR"])
     app = start_stack(database_url=db_url, broker_url=settings.CONFIG.broker_url, data_dir=data_dir,
-                      logs=tmp_path_factory.mktemp("logs"), fake=fake_slack)
+                      logs=tmp_path_factory.mktemp("logs"), fake=fake_slack,
+                      extra_env={"AGENDA_FEED_URL": agenda_feed.base_url + "/agenda"})
     yield app
     app.stop_all()
     if app.proxy:

@@ -1,5 +1,174 @@
-from django.http import HttpResponse
+"""The local console: a web page that talks to the bot through the same signed path Slack uses.
+
+It exists only while no Slack app is configured (settings.CONFIG.console_enabled); with Slack
+credentials set, `/` says so and the console's API answers 404, so nothing can be sent through it.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+
+from django.conf import settings
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.http import Http404, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_POST
+
+from app.bot.selectors import recent_messages
+from app.bot.views import accept_event
+from app.console import status, workspace
+from app.console.workspace import BadInput
+
+log = logging.getLogger(__name__)
+FEED_LIMIT = 50
+MENTIONED = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 
 
+def _enabled() -> bool:
+    # Both checks: console mode is "no token", and replies only land in the database without one.
+    return settings.CONFIG.console_enabled and settings.CONFIG.slack_bot_token is None
+
+
+def console_only(view):
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not _enabled():
+            raise Http404("The local console is off: this bot is connected to Slack.")
+        return view(request, *args, **kwargs)
+    return wrapper
+
+
+def _bad(message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"ok": False, "error": message}, status=status)
+
+
+def _static(path: str) -> str | None:
+    """The static file's URL, or None when `collectstatic` has not run (the manifest is missing)."""
+    try:
+        return staticfiles_storage.url(path)
+    except ValueError:
+        log.error("static file %s is not collected: run `python manage.py collectstatic --noinput`", path)
+        return None
+
+
+def _csrf_cookie_for_this_scheme(request, response) -> None:
+    """Set the CSRF cookie ourselves, Secure only over https.
+
+    Settings mark it Secure whenever DEBUG is off, and browsers drop Secure cookies that arrive over
+    plain http (other than from localhost) — but the console is the no-Slack mode, typically opened
+    as http://some-host:8000/. The cookie holds no credential, only the CSRF secret.
+    """
+    if request.is_secure() or not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        return
+    response.set_cookie(settings.CSRF_COOKIE_NAME, request.META["CSRF_COOKIE"], max_age=settings.CSRF_COOKIE_AGE,
+                        domain=settings.CSRF_COOKIE_DOMAIN, path=settings.CSRF_COOKIE_PATH, secure=False,
+                        httponly=settings.CSRF_COOKIE_HTTPONLY, samesite=settings.CSRF_COOKIE_SAMESITE)
+    patch_vary_headers(response, ("Cookie",))
+    request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False  # the middleware would set it again, Secure
+
+
+@require_GET
 def index(request):
-    return HttpResponse("Charlandero")
+    if not _enabled():
+        return render(request, "console/connected.html")
+    get_token(request)
+    css, js = _static("console/console.css"), _static("console/console.js")
+    context = {
+        "channels": [*workspace.CHANNELS.values(),
+                     workspace.Channel(workspace.DM_KEY, f"@{workspace.BOT_NAME}", "im")],
+        "default_name": "ana",
+        "bot_name": workspace.BOT_NAME,
+        "max_text_length": workspace.MAX_TEXT_LENGTH,
+        "max_name_length": workspace.MAX_NAME_LENGTH,
+        "css": css,
+        "js": js,
+        "config": {"sendUrl": reverse("console-send"), "feedUrl": reverse("console-feed"),
+                   "botName": workspace.BOT_NAME, "dmKey": workspace.DM_KEY},
+        **status.snapshot(workspace.TEAM_ID),
+    }
+    response = render(request, "console/index.html", context)
+    _csrf_cookie_for_this_scheme(request, response)
+    return response
+
+
+def _posted(request) -> dict:
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise BadInput("The request body is not valid JSON.") from None
+        if not isinstance(data, dict):
+            raise BadInput("Send a JSON object with user, channel and text.")
+        return data
+    return request.POST.dict()
+
+
+@require_POST
+@console_only
+def send(request):
+    """Turn what was typed into a signed Slack event and hand it to the code behind /slack/events."""
+    try:
+        data = _posted(request)
+        person = workspace.remember(data.get("user"))
+        channel = workspace.channel_for(data.get("channel"), person)
+        text = workspace.clean_text(data.get("text"))
+    except BadInput as problem:
+        return _bad(str(problem))
+    payload = workspace.message_event(person, channel, text)
+    body, headers = workspace.signed_request(payload)
+    answer = accept_event(body, headers)
+    if answer.status_code != 200:
+        try:
+            reason = json.loads(answer.content).get("error", "")
+        except ValueError:
+            reason = ""
+        log.warning("console message refused by the events edge: %s %s", answer.status_code, reason)
+        return JsonResponse({"ok": False, "error": reason or "refused", "status": answer.status_code},
+                            status=answer.status_code)
+    return JsonResponse({"ok": True, "status": answer.status_code, "ts": payload["event"]["ts"],
+                         "channel": channel.id, "user": {"id": person.id, "name": person.name}})
+
+
+def _message_json(message, names: dict[str, str]) -> dict:
+    return {"id": message.id, "ts": message.ts, "user": message.user, "name": names.get(message.user, message.user),
+            "is_bot": message.is_bot, "text": message.text, "thread_ts": message.thread_ts,
+            "posted_at": message.posted_at.isoformat(), "edited": message.edited_at is not None}
+
+
+@require_GET
+@console_only
+def feed(request):
+    """Messages in a channel after a given id, with the names they mention, and the side panels."""
+    try:
+        after = int(request.GET.get("after") or 0)
+    except ValueError:
+        return _bad("`after` must be a message id (a whole number).")
+    if after < 0:
+        return _bad("`after` must be a message id (a whole number).")
+    try:
+        key = request.GET.get("channel")
+        person = None
+        if key == workspace.DM_KEY:
+            name = workspace.clean_name(request.GET.get("user"))
+            person = workspace.Person(workspace.user_id_for(name), name)
+        channel = workspace.channel_for(key, person)
+    except BadInput as problem:
+        return _bad(str(problem))
+
+    messages = recent_messages(channel.id, after_id=after, limit=FEED_LIMIT)
+    user_ids = {m.user for m in messages if m.user}
+    for message in messages:
+        user_ids.update(MENTIONED.findall(message.text))
+    names = workspace.names_for(user_ids)
+    return JsonResponse({
+        "channel": {"id": channel.id, "label": channel.label},
+        "messages": [_message_json(m, names) for m in messages],
+        "last_id": messages[-1].id if messages else after,
+        "names": names,
+        **status.snapshot(workspace.TEAM_ID),
+    })

@@ -213,8 +213,15 @@ EOF
 play() {
   local log=$1
   shift
-  (cd "$here" && "$venv/bin/ansible-playbook" -i "$work/inventory.ini" site.yml "$@") >"$log" 2>&1 \
-    || { tail -60 "$log"; return 1; }
+  local rc=0
+  (cd "$here" && "$venv/bin/ansible-playbook" -i "$work/inventory.ini" site.yml "$@") >"$log" 2>&1 || rc=$?
+  mkdir -p "$cache/logs" && cp "$log" "$cache/logs/"
+  if [[ $rc -ne 0 ]]; then
+    grep -E -A30 '^(fatal|failed):' "$log" | head -200
+    sed -n '/PLAY RECAP/,$p' "$log"
+    echo "(full log: $cache/logs/$(basename "$log"))"
+  fi
+  return $rc
 }
 
 # ---- first run ----------------------------------------------------------------------------------

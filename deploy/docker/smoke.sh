@@ -233,8 +233,9 @@ CELERY_WORKER_CONCURRENCY=2
 LOG_LEVEL=INFO
 EOF
 chmod 600 "$tmp/app.env"
-say "manage.py check --deploy --fail-level WARNING (production-like variables, ALLOWED_HOSTS=bot.example.com)"
-if ! podman run --rm --network host --env-file "$tmp/app.env" -e ALLOWED_HOSTS=bot.example.com "$image" \
+say "manage.py check --deploy --fail-level WARNING (production-like variables, ALLOWED_HOSTS=bot.example.com, behind TLS)"
+if ! podman run --rm --network host --env-file "$tmp/app.env" -e ALLOWED_HOSTS=bot.example.com \
+     -e SECURE_SSL_REDIRECT=1 -e SECURE_HSTS_SECONDS=3600 "$image" \
      python manage.py check --deploy --fail-level WARNING > "$tmp/check.log" 2>&1; then
   grep -v 'unable to get systemd' "$tmp/check.log" >&2
   fail "check --deploy reported problems (above)"

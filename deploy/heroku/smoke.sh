@@ -150,19 +150,15 @@ export DATA_DIR="$WORK/data"            # a dyno's ephemeral filesystem
 mkdir -p "$DATA_DIR"
 
 # ---- the Slack app manifest command ---------------------------------------------------------------
-if python manage.py help slack_manifest >/dev/null 2>&1; then
-  python manage.py slack_manifest --url "https://$HOST_HEADER" > "$WORK/slack-manifest.json" || die "slack_manifest failed"
-  python - "$WORK/slack-manifest.json" "https://$HOST_HEADER" <<'PY' || die "slack_manifest printed a wrong manifest"
+python manage.py slack_manifest --url "https://$HOST_HEADER" > "$WORK/slack-manifest.json" || die "slack_manifest failed"
+python - "$WORK/slack-manifest.json" "https://$HOST_HEADER" <<'PY' || die "slack_manifest printed a wrong manifest"
 import json, sys
 manifest = json.load(open(sys.argv[1]))
 assert "YOUR-APP" not in json.dumps(manifest)
 assert manifest["settings"]["event_subscriptions"]["request_url"] == sys.argv[2] + "/slack/events"
 assert manifest["features"]["slash_commands"][0]["url"] == sys.argv[2] + "/slack/commands"
 PY
-  note "manage.py slack_manifest: manifest filled in with https://$HOST_HEADER"
-else
-  note "manage.py slack_manifest is not in app/ yet: checked the proposal (deploy/heroku/proposed/) statically only"
-fi
+note "manage.py slack_manifest: manifest filled in with https://$HOST_HEADER"
 
 # ---- 2. release, twice -----------------------------------------------------------------------
 db_snapshot() {

@@ -149,7 +149,9 @@ class AppStack:
 
 
 def start_stack(*, database_url: str, broker_url: str, data_dir: Path, logs: Path, fake: FakeSlack,
-                extra_env: dict | None = None, roles=("worker", "beat", "web")) -> AppStack:
+                extra_env: dict | None = None, roles=("worker", "beat", "web"),
+                unset: tuple[str, ...] = ()) -> AppStack:
+    """`unset` names variables the processes must not inherit, e.g. the Slack secrets for console mode."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_SETTINGS"))}
     proxy = None
     parts = urlsplit(broker_url)
@@ -173,6 +175,8 @@ def start_stack(*, database_url: str, broker_url: str, data_dir: Path, logs: Pat
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),
     })
+    for name in unset:
+        env.pop(name, None)
     logs.mkdir(parents=True, exist_ok=True)
     stack = AppStack(env=env, web_url=f"http://127.0.0.1:{port}", fake=fake, broker_url=broker_url, logs=logs,
                      proxy=proxy)

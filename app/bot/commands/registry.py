@@ -10,7 +10,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable
 
-LANGUAGES = ("es", "en")
 LEADING_MENTIONS = re.compile(r"^(?:\s*<@[A-Z0-9]+(?:\|[^>]*)?>)+")
 
 

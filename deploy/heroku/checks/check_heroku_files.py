@@ -6,7 +6,6 @@ heroku.yml and the Slack app manifest.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import sys
@@ -235,44 +234,3 @@ def test_heroku_yml_runs_the_same_processes_from_the_dockerfile():
     assert "heroku-postgresql:essential-0" in addons and "cloudamqp:lemur" in addons
 
 
-# ---- Slack app manifest -------------------------------------------------------------------------
-
-def load_proposed_command():
-    path = HEROKU / "proposed" / "slack_manifest.py"
-    spec = importlib.util.spec_from_file_location("heroku_slack_manifest", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_slack_manifest_fills_in_every_url():
-    module = load_proposed_command()
-    template = json.loads(module.find_template(ROOT).read_text())
-    manifest = module.fill(template, module.normalise_origin("https://my-bot-1a2b3c.herokuapp.com/"))
-    text = json.dumps(manifest)
-    assert "YOUR-APP" not in text
-    assert manifest["settings"]["event_subscriptions"]["request_url"] == \
-        "https://my-bot-1a2b3c.herokuapp.com/slack/events"
-    assert manifest["features"]["slash_commands"][0]["url"] == "https://my-bot-1a2b3c.herokuapp.com/slack/commands"
-    assert manifest["features"]["slash_commands"][0]["command"] == "/charla"
-    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert {"app_mentions:read", "chat:write", "commands", "im:history"} <= scopes
-    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
-    assert {"app_mention", "message.im"} <= events
-    # every message.<kind> event needs its <kind>:history scope
-    for event in events:
-        if event.startswith("message."):
-            assert f"{event.split('.')[1]}:history" in scopes, event
-    assert manifest["settings"]["socket_mode_enabled"] is False
-    assert len(manifest["display_information"]["name"]) <= 35
-
-
-def test_slack_manifest_refuses_bad_urls():
-    module = load_proposed_command()
-    from django.core.management import CommandError
-
-    for url in ("http://my-bot.herokuapp.com", "my-bot.herokuapp.com", "https://my-bot.herokuapp.com/slack/events"):
-        with pytest.raises(CommandError):
-            module.normalise_origin(url)
-    assert module.default_url({"HEROKU_APP_DEFAULT_DOMAIN_NAME": "my-bot-1a2b3c.herokuapp.com"}) == \
-        "https://my-bot-1a2b3c.herokuapp.com"

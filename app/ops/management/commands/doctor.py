@@ -16,9 +16,11 @@ def mask_url(url: str) -> str:
 
 
 def mask_secret(value: str | None) -> str:
+    """Enough to tell which kind of token is set (xoxb-, xoxp-), nothing that helps to guess it."""
     if not value:
         return "(not set)"
-    return value[:4] + "…" + f" ({len(value)} characters)" if len(value) > 8 else "****"
+    kind = value[:5] if value.startswith("xox") else ""
+    return f"{kind}**** (set, {len(value)} characters)"
 
 
 class Command(BaseCommand):
