@@ -69,7 +69,9 @@ SLACK_MAX_BODY_BYTES = 64 * 1024
 # Behind Heroku's router or nginx, the original scheme arrives in X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# The console (the no-Slack mode) is typically opened as http://host:8000/, where a Secure cookie would be
+# dropped; its CSRF cookie holds no credential.
+CSRF_COOKIE_SECURE = not DEBUG and not CONFIG.console_enabled
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # Where TLS ends at a proxy we trust (Heroku's router, nginx with a certificate), turn these on: plain
 # http is redirected and browsers are told to stay on https. Probes speak plain http inside the host.

@@ -16,8 +16,7 @@ from django.http import Http404, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from app.bot.selectors import recent_messages
 from app.bot.views import accept_event
@@ -56,23 +55,7 @@ def _static(path: str) -> str | None:
         return None
 
 
-def _csrf_cookie_for_this_scheme(request, response) -> None:
-    """Set the CSRF cookie ourselves, Secure only over https.
-
-    Settings mark it Secure whenever DEBUG is off, and browsers drop Secure cookies that arrive over
-    plain http (other than from localhost) — but the console is the no-Slack mode, typically opened
-    as http://some-host:8000/. The cookie holds no credential, only the CSRF secret.
-    """
-    if request.is_secure() or not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
-        return
-    response.set_cookie(settings.CSRF_COOKIE_NAME, request.META["CSRF_COOKIE"], max_age=settings.CSRF_COOKIE_AGE,
-                        domain=settings.CSRF_COOKIE_DOMAIN, path=settings.CSRF_COOKIE_PATH, secure=False,
-                        httponly=settings.CSRF_COOKIE_HTTPONLY, samesite=settings.CSRF_COOKIE_SAMESITE)
-    patch_vary_headers(response, ("Cookie",))
-    request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False  # the middleware would set it again, Secure
-
-
-@require_GET
+@require_safe
 def index(request):
     if not _enabled():
         return render(request, "console/connected.html")
@@ -92,7 +75,6 @@ def index(request):
         **status.snapshot(workspace.TEAM_ID),
     }
     response = render(request, "console/index.html", context)
-    _csrf_cookie_for_this_scheme(request, response)
     return response
 
 
@@ -140,7 +122,7 @@ def _message_json(message, names: dict[str, str]) -> dict:
             "posted_at": message.posted_at.isoformat(), "edited": message.edited_at is not None}
 
 
-@require_GET
+@require_safe
 @console_only
 def feed(request):
     """Messages in a channel after a given id, with the names they mention, and the side panels."""

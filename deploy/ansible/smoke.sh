@@ -220,6 +220,10 @@ play() {
     grep -E -A30 '^(fatal|failed):' "$log" | head -200
     sed -n '/PLAY RECAP/,$p' "$log"
     echo "(full log: $cache/logs/$(basename "$log"))"
+    for ip in "$data_ip" "$app_ip"; do
+      echo "--- failed units on $ip:"
+      on "$ip" 'for u in nftables $(systemctl --failed --no-legend --plain | cut -d" " -f1); do journalctl -u "$u" --no-pager -n 15; done' || true
+    done
   fi
   return $rc
 }
@@ -234,14 +238,17 @@ say "first run: ${first_run}s"
 
 # ---- checks -----------------------------------------------------------------------------------------
 say "units active?"
-on "$app_ip" systemctl is-active charlandero-release charlandero-web charlandero-worker charlandero-beat nginx nftables \
+app_units="charlandero-release charlandero-web charlandero-worker charlandero-beat nginx nftables"
+data_units="postgresql rabbitmq-server nftables"
+on "$app_ip" systemctl is-active $app_units >/dev/null \
   || { on "$app_ip" systemctl --no-pager status 'charlandero-*' | tail -40; fail "a unit on charla-app is not active"; }
-on "$data_ip" systemctl is-active postgresql rabbitmq-server nftables || fail "a unit on charla-data is not active"
+on "$data_ip" systemctl is-active $data_units >/dev/null || fail "a unit on charla-data is not active"
+echo "  charla-app: $app_units active; charla-data: $data_units active"
 for ip in "$app_ip" "$data_ip"; do
   failed="$(on "$ip" systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\n' ' ')"
   [[ -z "$failed" ]] || fail "failed units on $ip: $failed"
 done
-on "$app_ip" stat -c '%a %U' /etc/charlandero/env | grep -qx '600 root' || fail "/etc/charlandero/env is not 0600 root"
+on "$app_ip" "stat -c '%a %U' /etc/charlandero/env" | grep -qx '600 root' || fail "/etc/charlandero/env is not 0600 root"
 
 say "a signed mention through nginx (HTTPS) -> worker -> fake Slack"
 (cd "$repo" && SSL_CERT_FILE="$work/tls/cert.pem" python3 -m tests.smoke.send_mention \
@@ -266,7 +273,7 @@ sys.exit(1)
 EOF
 
 say "firewalls: this host (not an app host) cannot reach PostgreSQL, RabbitMQ or gunicorn"
-reach() { timeout 3 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
+reach() { timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
 for target in "$data_ip:5432" "$data_ip:5672" "$data_ip:4369" "$data_ip:25672" "$app_ip:8000"; do
   reach "${target%:*}" "${target#*:}" && fail "$target is reachable from $host_ip"
   echo "  $target refused/filtered from $host_ip"

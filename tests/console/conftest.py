@@ -12,63 +12,59 @@ from __future__ import annotations
 
 import http.cookiejar
 import json
-import os
 import re
-import subprocess
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from tests.support.stack import REPO, Response, database_url, start_stack
+from tests.support.stack import Response, database_url, start_stack
+from tests.support.waiting import eventually
 
 SLACK_SECRETS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
-def _collect_static(data_dir) -> None:
-    """whitenoise serves the collected files (hashed names from the manifest), as in every deployment."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYTEST", "DJANGO_SETTINGS")) and k not in SLACK_SECRETS}
-    env["DATA_DIR"] = str(data_dir)
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"], cwd=REPO,
-                   env=env, check=True, timeout=180)
-
-
-def _path_with_this_python() -> str:
-    # bin/process runs `gunicorn`/`celery` from PATH: find them next to this interpreter even when the
-    # virtualenv is not activated (`.venv/bin/python -m pytest`).
-    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-
-
 @pytest.fixture(scope="module")
-def console_stack(django_db_setup, django_db_blocker, fake_slack, tmp_path_factory):
+def console_stack(django_db_setup, django_db_blocker, static_files, fake_slack, tmp_path_factory):
     """web + worker with no Slack credentials: the console is on and replies are stored, not posted."""
     from django.db import connection
 
     with django_db_blocker.unblock():
         db_url = database_url(connection.settings_dict)
     home = tmp_path_factory.mktemp("console-stack")
-    _collect_static(home)
     app = start_stack(database_url=db_url, broker_url=f"charla-sqlite+sqlite:///{home / 'broker.sqlite3'}",
                       data_dir=home, logs=home / "logs", fake=fake_slack, roles=("worker", "web"),
-                      unset=SLACK_SECRETS, extra_env={"PATH": _path_with_this_python()})
+                      unset=SLACK_SECRETS,
+                      # a short soft shutdown: nothing is left running when the module's tests end
+                      extra_env={"CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT": "1"})
     yield app
     app.stop_all()
 
 
+def _settled() -> bool:
+    """Every delivery the worker took is processed and every command has its reply stored."""
+    from app.bot.models import CommandUse, InboundEvent, Reply
+
+    return (not InboundEvent.objects.filter(processed_at__isnull=True).exists()
+            and not CommandUse.objects.exclude(reply__status=Reply.Status.SENT).exists())
+
+
 @pytest.fixture
 def console(console_stack, fake_slack, transactional_db):
-    """The console stack with a clean database (sample agenda loaded); the fake Slack starts empty."""
+    """The console stack with a clean database (sample agenda loaded); the fake Slack starts empty.
+
+    Afterwards it waits for the worker to finish what the test sent: work landing after the
+    database is flushed would leak into the next test.
+    """
     from app.agenda.services import load_sample_if_empty
 
     fake_slack.reset()
     load_sample_if_empty()
-    return console_stack
+    yield console_stack
+    eventually(_settled, timeout=30)
 
 
 @dataclass
@@ -81,6 +77,7 @@ class ConsoleClient:
         self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
         self.csrf_token: str | None = None
+        self.accepted: list[str] = []  # ts of every message the console took
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> Response:
         req = urllib.request.Request(self.base_url + path, data=body, method=method, headers=headers or {})
@@ -101,12 +98,22 @@ class ConsoleClient:
         if csrf:
             headers["X-CSRFToken"] = self.csrf_token or ""
         body = json.dumps({"user": user, "channel": channel, "text": text}).encode()
-        return self.request("POST", "/console/send", body, headers)
+        return self._sent(self.request("POST", "/console/send", body, headers))
 
     def send_form(self, fields: dict) -> Response:
         body = urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": self.csrf_token or ""}).encode()
-        return self.request("POST", "/console/send", body, {
-            "Content-Type": "application/x-www-form-urlencoded", "Origin": self.base_url})
+        return self._sent(self.request("POST", "/console/send", body, {
+            "Content-Type": "application/x-www-form-urlencoded", "Origin": self.base_url}))
+
+    def _sent(self, response: Response) -> Response:
+        if response.status == 200:
+            self.accepted.append(response.json()["ts"])
+        return response
+
+    def all_stored(self) -> bool:
+        from app.bot.models import Message
+
+        return Message.objects.filter(ts__in=self.accepted).count() == len(self.accepted)
 
     def feed(self, channel: str = "CGENERAL", after: int = 0, user: str | None = None) -> Response:
         query = {"channel": channel, "after": after, **({"user": user} if user is not None else {})}
@@ -118,4 +125,5 @@ def visitor(console) -> ConsoleClient:
     client = ConsoleClient(console.web_url)
     assert client.open_page().status == 200
     assert client.csrf_token
-    return client
+    yield client
+    eventually(client.all_stored, timeout=30)  # then `console` waits for the replies

@@ -17,7 +17,7 @@ TIMEOUT = 20  # seconds for a reply to appear; it normally takes well under one
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
-        pytest.skip("needs Debian's chromium and chromium-driver: apt-get install -y chromium chromium-driver")
+        pytest.fail("needs Debian's chromium and chromium-driver: apt-get install -y chromium chromium-driver")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

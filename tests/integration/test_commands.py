@@ -8,8 +8,8 @@ from tests.support import slack_requests
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CASES = [
-    ("help", ["*Commands*", "next — the next item on the agenda", "count <@user>"]),
-    ("ayuda", ["*Comandos*", "siguiente — la próxima cita de la agenda", "cuenta <@usuario>"]),
+    ("help", ["*Commands*", "next — the next item on the agenda", "count &lt;@user&gt;"]),
+    ("ayuda", ["*Comandos*", "siguiente — la próxima cita de la agenda", "cuenta &lt;@usuario&gt;"]),
     ("status", ["Bot: up", "database: ok", "queues: inbox"]),
     ("ve", ["Bot: en marcha", "base de datos: bien", "colas: inbox"]),
     ("next", ["Next up: *"]),

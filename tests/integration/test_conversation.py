@@ -18,7 +18,7 @@ def test_a_mention_gets_its_reply_in_the_same_channel(slack, channel):
     assert reply["method"] == "chat.postMessage"
     assert reply["authorization"] == "Bearer " + slack.stack.env["SLACK_BOT_TOKEN"]
     assert "*Commands*" in reply["body"]["text"]
-    assert "search <text>" in reply["body"]["text"]
+    assert "search &lt;text&gt;" in reply["body"]["text"], "literal < > are escaped as Slack requires"
 
 
 def test_a_retried_event_is_stored_answered_and_counted_once(slack, channel):

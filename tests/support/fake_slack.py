@@ -175,13 +175,13 @@ class FakeSlack:
         return Handler
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bind", default="127.0.0.1:8900", help="host:port to listen on")
+def main(fake_class: type[FakeSlack] = FakeSlack, default_bind: str = "127.0.0.1:8900") -> None:
+    parser = argparse.ArgumentParser(description=(fake_class.__doc__ or __doc__).splitlines()[0])
+    parser.add_argument("--bind", default=default_bind, help="host:port to listen on")
     args = parser.parse_args()
     host, _, port = args.bind.rpartition(":")
-    fake = FakeSlack(host, int(port))
-    print(f"fake Slack Web API on {fake.api_url}", flush=True)
+    fake = fake_class(host, int(port))
+    print(f"{fake_class.__name__} (fake Slack Web API) on {fake.api_url}", flush=True)
     try:
         fake.server.serve_forever()
     except KeyboardInterrupt:

@@ -12,6 +12,7 @@ import os
 import socket
 import sqlite3
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -163,6 +164,8 @@ def start_stack(*, database_url: str, broker_url: str, data_dir: Path, logs: Pat
         process_broker = urlunsplit(parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host))
     port = free_port()
     env.update({
+        # bin/process runs gunicorn and celery from PATH: the ones installed next to this Python.
+        "PATH": os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")]),
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": process_broker,
         "DATA_DIR": str(data_dir),

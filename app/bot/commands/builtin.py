@@ -9,13 +9,22 @@ from app.bot import selectors
 USER_REFERENCE = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 
 
+def unescape_slack(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def literal(text: str) -> str:
+    """Text shown as typed: Slack reads <, > and & as markup, so they are sent as entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 @REGISTRY.command("help", es="ayuda", en="help",
                   usage_es="ayuda — esta lista de comandos",
                   usage_en="help — this list of commands")
 def show_help(ctx: CommandContext) -> str:
     lines = [ctx.say(es="*Comandos* (también en inglés: help, status, next, search, count, stats):",
                      en="*Commands* (also in Spanish: ayuda, ve, siguiente, busca, cuenta, estadisticas):")]
-    lines += [f"• `{cmd.usage[ctx.language]}`" for cmd in REGISTRY.commands]
+    lines += [f"• `{literal(cmd.usage[ctx.language])}`" for cmd in REGISTRY.commands]
     lines.append(ctx.say(es="Mencióname (@charla ayuda), escríbeme por mensaje directo o usa /charla ayuda.",
                          en="Mention me (@charla help), send me a direct message, or use /charla help."))
     return "\n".join(lines)
@@ -63,11 +72,12 @@ def search(ctx: CommandContext) -> str:
 
     if not ctx.args:
         return ctx.say(es="¿Qué busco? Por ejemplo: `busca celery`", en="Search for what? For example: `search celery`")
-    found = search_catalogue(ctx.args, limit=5)
+    found = search_catalogue(unescape_slack(ctx.args), limit=5)
     if not found:
+        # ctx.args arrives from Slack already escaped (&lt; &gt; &amp;): echoed as it came.
         return ctx.say(es=f"No encontré nada para «{ctx.args}».", en=f"Nothing found for “{ctx.args}”.")
     header = ctx.say(es=f"Encontré {len(found)} para «{ctx.args}»:", en=f"Found {len(found)} for “{ctx.args}”:")
-    return "\n".join([header] + [f"• *{i.title}*" + (f" — {i.url}" if i.url else "") for i in found])
+    return "\n".join([header] + [f"• *{literal(i.title)}*" + (f" — {i.url}" if i.url else "") for i in found])
 
 
 @REGISTRY.command("count", es="cuenta", en="count",

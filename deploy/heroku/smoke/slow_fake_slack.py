@@ -13,7 +13,6 @@ Besides the base fake's /_calls, /_script/<method>:
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import threading
@@ -22,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repo root, for tests.support
 
+from tests.support import fake_slack  # noqa: E402
 from tests.support.fake_slack import FakeSlack  # noqa: E402
 
 
@@ -73,18 +73,5 @@ class SlowFakeSlack(FakeSlack):
         return Handler
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bind", default="127.0.0.1:18900", help="host:port to listen on")
-    args = parser.parse_args()
-    host, _, port = args.bind.rpartition(":")
-    fake = SlowFakeSlack(host, int(port))
-    print(f"slow fake Slack Web API on {fake.api_url}", flush=True)
-    try:
-        fake.server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-
-
 if __name__ == "__main__":
-    main()
+    fake_slack.main(SlowFakeSlack, default_bind="127.0.0.1:18900")

@@ -19,7 +19,8 @@
   const errorLine = $("error");
   const csrfToken = composer.querySelector("input[name=csrfmiddlewaretoken]").value;
 
-  const state = { channel: "", lastId: 0, generation: 0, timer: null, inFlight: null, pending: new Map() };
+  const state = { channel: "", lastId: 0, generation: 0, timer: null, inFlight: null, pending: new Map(),
+                  panels: "" };
 
   // ---- Slack mrkdwn, minimally: `code`, *bold*, _italic_, <@U…> mentions, <#C…|name>, <url|label> ----
   const INLINE = new RegExp(
@@ -177,9 +178,13 @@
       if (generation === state.generation) {
         addMessages(data.messages, data.names);
         state.lastId = data.last_id;
-        renderStats(data.stats);
         renderHealth(data.health);
-        renderNext(data.next);
+        const panels = JSON.stringify([data.stats, data.next]);
+        if (panels !== state.panels) {  // redraw only on change: polls come twice a second
+          state.panels = panels;
+          renderStats(data.stats);
+          renderNext(data.next);
+        }
       }
     } catch (err) {
       if (err.name === "AbortError") return;  // whoever aborted it has scheduled the next poll
