@@ -2,6 +2,7 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 
 from app import embedded_broker
 
@@ -12,3 +13,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.settings")
 celery_app = Celery("charlandero")
 celery_app.config_from_object("django.conf:settings", namespace="CELERY")
 celery_app.autodiscover_tasks(["app.bot", "app.agenda"])
+
+
+@task_prerun.connect(weak=False)
+@task_postrun.connect(weak=False)
+def close_old_connections(**_):
+    """What Django does around each web request: drop a connection that errored, is in a broken
+    transaction or is older than CONN_MAX_AGE; keep a healthy one for the next task."""
+    from django.db import close_old_connections as close_old
+
+    close_old()

@@ -2,20 +2,16 @@
 
 Chosen over kombu's filesystem transport because each message is written in a transaction (a reader
 can never see half a message) and the file survives restarts. The stock transport polls once a second
-and hands every transport option to SQLAlchemy's create_engine, so the interval is set on a subclass.
+and hands every transport option to SQLAlchemy's create_engine, so the interval is set on a subclass
+(app/embedded_transport.py), registered here under its own URL scheme.
 """
 from kombu.transport import TRANSPORT_ALIASES
-from kombu.transport.sqlalchemy import Transport as SQLAlchemyTransport
 
 SCHEME = "charla-sqlite"
 
 
-class EmbeddedTransport(SQLAlchemyTransport):
-    polling_interval = 0.1
-
-
 def register() -> None:
-    TRANSPORT_ALIASES[SCHEME] = "app.embedded_broker:EmbeddedTransport"
+    TRANSPORT_ALIASES[SCHEME] = "app.embedded_transport:EmbeddedTransport"
 
 
 def url_for(path) -> str:

@@ -133,6 +133,10 @@ CELERY_WORKER_CONCURRENCY = CONFIG.worker_concurrency
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = CONFIG.worker_soft_shutdown_timeout
 # A pool child that grew past 200 MB is replaced after its current task (R14 safety net on 512 MB dynos).
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = 200_000
+# Celery's Django fixup closes the database connection around every task (a new PostgreSQL connection,
+# i.e. a new server process, for each of the three tasks of a reply). Reuse them instead; app/celery.py
+# applies Django's own per-request rule (CONN_MAX_AGE, health checks) around each task.
+CELERY_DB_REUSE_MAX = 10**9
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_TASK_SEND_SENT_EVENT = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -154,7 +158,8 @@ if CONFIG.broker_is_embedded:
     CELERY_BROKER_TRANSPORT_OPTIONS["connect_args"] = {"timeout": 2}
 if CONFIG.broker_is_amqp:
     # CloudAMQP's guidance for Celery: few connections, fast failure, no chatter that eats the quota.
-    CELERY_BROKER_POOL_LIMIT = 1
+    # 2, not CloudAMQP's 1: a control round trip (`celery inspect ...`) needs two connections at once.
+    CELERY_BROKER_POOL_LIMIT = 2
     CELERY_BROKER_HEARTBEAT = 30
     CELERY_EVENT_QUEUE_EXPIRES = 60
     # RabbitMQ 4.3+ refuses transient non-exclusive queues: control and event queues must be exclusive.

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from app.bot.commands import parse_invocation
@@ -27,7 +27,20 @@ class Outcome:
 
 
 def handle_delivery(payload: dict) -> Outcome:
-    """Record the delivery once; store its message; record the command it carries, if any."""
+    """Record the delivery once; store its message; record the command it carries, if any.
+
+    Almost every delivery is new: it is first tried as plain inserts in one transaction (a handful of
+    round trips). Any unique-key conflict — a retry, a parked delivery, a message seen before, a second
+    worker with the same event — rolls that back and takes the careful path, which checks each record.
+    """
+    try:
+        with transaction.atomic():
+            InboundEvent.objects.create(key=payload["event_id"], payload=payload, processed_at=timezone.now())
+            stored = apply_message_event(payload, assume_new=True) if payload.get("type") == "event_callback" else None
+            command_use = _record_command(payload, assume_new=True)
+        return Outcome(duplicate=False, message=stored, command_use_id=command_use.id if command_use else None)
+    except IntegrityError:
+        pass
     with transaction.atomic():
         delivery, _ = InboundEvent.objects.select_for_update().get_or_create(
             key=payload["event_id"], defaults={"payload": payload})
@@ -40,17 +53,20 @@ def handle_delivery(payload: dict) -> Outcome:
     return Outcome(duplicate=False, message=stored, command_use_id=command_use.id if command_use else None)
 
 
-def _record_command(payload: dict) -> CommandUse | None:
+def _record_command(payload: dict, assume_new: bool = False) -> CommandUse | None:
     request = command_request(payload)
     if request is None:
         return None
     invocation = parse_invocation(request.text, request.bot_user)
-    use, created = CommandUse.objects.get_or_create(source_key=request.source_key, defaults={
+    values = {
         "team": request.team, "channel": request.channel, "user": request.user,
         "command": invocation.command.key if invocation.command else "",
         "name_used": invocation.name_used[:80], "language": invocation.language, "args": invocation.args,
         "via": request.via, "thread_ts": request.thread_ts, "response_url": request.response_url,
-    })
+    }
+    if assume_new:
+        return CommandUse.objects.create(source_key=request.source_key, **values)
+    use, created = CommandUse.objects.get_or_create(source_key=request.source_key, defaults=values)
     return use if created else None
 
 

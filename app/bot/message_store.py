@@ -7,8 +7,11 @@ from app.bot.models import Message
 from app.bot.slack_payloads import bot_user_id, is_from_a_bot, ts_to_datetime
 
 
-def apply_message_event(payload: dict) -> str | None:
-    """Store, edit or delete; returns what was done (for logs and tests), or None if not a message."""
+def apply_message_event(payload: dict, assume_new: bool = False) -> str | None:
+    """Store, edit or delete; returns what was done (for logs and tests), or None if not a message.
+
+    assume_new: insert a new message without looking first (a conflict raises IntegrityError).
+    """
     event = payload.get("event") or {}
     if event.get("type") not in ("message", "app_mention"):
         return None
@@ -33,12 +36,15 @@ def apply_message_event(payload: dict) -> str | None:
         return "deleted"
     if not event.get("ts"):
         return None
+    if assume_new:
+        Message.objects.create(team=team, channel=channel, ts=event["ts"], **_values(event, payload))
+        return "stored"
     _upsert(team, channel, event, payload, edited=False)
     return "stored"
 
 
-def _upsert(team: str, channel: str, message: dict, payload: dict, edited: bool) -> None:
-    values = {
+def _values(message: dict, payload: dict) -> dict:
+    return {
         "user": message.get("user", "") or "",
         "is_bot": is_from_a_bot(message, bot_user_id(payload)),
         "text": message.get("text", "") or "",
@@ -46,6 +52,10 @@ def _upsert(team: str, channel: str, message: dict, payload: dict, edited: bool)
         "thread_ts": message.get("thread_ts", "") or "",
         "posted_at": ts_to_datetime(message["ts"]),
     }
+
+
+def _upsert(team: str, channel: str, message: dict, payload: dict, edited: bool) -> None:
+    values = _values(message, payload)
     if edited:
         values["edited_at"] = timezone.now()
     obj, created = Message.objects.get_or_create(team=team, channel=channel, ts=message["ts"], defaults=values)

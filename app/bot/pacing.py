@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from app.bot.models import ChannelPace
@@ -16,9 +16,14 @@ def reserve_slot(team: str, channel: str, not_before=None) -> float:
     """Reserve the next slot on the channel; returns seconds to wait before posting (0 = now)."""
     now = timezone.now()
     earliest = max(now, not_before or now)
+    try:  # a channel the bot has not posted to yet: its first slot is free
+        with transaction.atomic():
+            ChannelPace.objects.create(team=team, channel=channel, next_free_at=earliest + POST_INTERVAL)
+        return max(0.0, (earliest - now).total_seconds())
+    except IntegrityError:
+        pass
     with transaction.atomic():
-        pace, _ = ChannelPace.objects.select_for_update().get_or_create(
-            team=team, channel=channel, defaults={"next_free_at": earliest})
+        pace = ChannelPace.objects.select_for_update().get(team=team, channel=channel)
         slot = max(earliest, pace.next_free_at)
         pace.next_free_at = slot + POST_INTERVAL
         pace.save(update_fields=["next_free_at"])
