@@ -6,10 +6,12 @@
 # fake Slack API on this host, checks units, RabbitMQ's guest and the firewalls, runs the
 # playbook again and requires changed=0, then removes everything it added on this host.
 #
-#   sudo deploy/ansible/smoke.sh          (root; ~6-9 min cold, ~3-4 min with .cache/ansible)
+#   sudo deploy/ansible/smoke.sh     (root; measured ~6.5 min cold, ~3-4 min with .cache/ansible warm)
 #
 # Needs: Debian/Ubuntu host, root, the package registries. Installs what it needs itself.
-# Environment: KEEP_MACHINES=1 leaves the machines running for a look (clean up with the printed
+# Environment: SMOKE_UPGRADE=1 also deploys a second version and rolls back (~2 min more);
+# SMOKE_SINGLE=1 puts every group on one machine (the one-host inventory) instead;
+# KEEP_MACHINES=1 leaves the machines running for a look (clean up with the printed
 # command); SMOKE_CACHE=DIR moves the cache (default: <repo>/.cache/ansible).
 set -euo pipefail
 
@@ -24,6 +26,8 @@ app_ip=$net.12
 fake_port=38080                # the ansible smoke's port range 38000-38999
 server_name=charla.test
 machines=(charla-data charla-app)
+single="${SMOKE_SINGLE:-}"
+if [[ -n "$single" ]]; then data_ip=$app_ip; machines=(charla-app); fi
 nft_table=charla_ansible_smoke
 
 t0=$SECONDS
@@ -120,22 +124,21 @@ on() { local ip=$1; shift; ssh "${ssh_opts[@]}" "root@$ip" "$@"; }
 
 boot() {
   local name=$1 ip=$2
-  mkdir -p "$work/$name" "$cache/apt-$name" "$cache/pip-$name"
+  mkdir -p "$work/$name" "$cache/apt-$name"
   echo "$name" > "$work/$name/hostname"
   printf '[Match]\nName=host0\n\n[Network]\nAddress=%s/24\nGateway=%s\n' "$ip" "$host_ip" > "$work/$name/host0.network"
-  # Downloaded .deb files and pip's cache survive between runs (the machines themselves do not).
+  # Downloaded .deb files survive between runs (the machines themselves do not).
   setsid systemd-nspawn --quiet --boot --directory="$rootfs" --machine="$name" --register=no --keep-unit \
     --network-bridge="$bridge" --volatile=overlay --console=read-only --resolv-conf=copy-host \
     --bind-ro="$work/$name/hostname:/etc/hostname" \
     --bind-ro="$work/id.pub:/root/.ssh/authorized_keys" \
     --bind-ro="$work/$name/host0.network:/etc/systemd/network/10-host0.network" \
     --bind="$cache/apt-$name:/var/cache/apt/archives" \
-    --bind="$cache/pip-$name:/root/.cache/pip" \
     </dev/null >"$work/$name/boot.log" 2>&1 &
   machine_pid[$name]=$!
 }
 say "booting ${machines[*]}"
-boot charla-data "$data_ip"
+[[ -n "$single" ]] || boot charla-data "$data_ip"
 boot charla-app "$app_ip"
 for ip in "$data_ip" "$app_ip"; do
   for i in $(seq 1 60); do
@@ -144,7 +147,7 @@ for ip in "$data_ip" "$app_ip"; do
     sleep 0.5
   done
 done
-say "both machines answer SSH"
+say "${machines[*]} answer(s) SSH"
 
 # ---- the fake Slack API, the release, the secrets -------------------------------------------
 (cd "$repo" && exec python3 -m tests.support.fake_slack --bind "$host_ip:$fake_port") >"$work/fake_slack.log" 2>&1 &
@@ -182,9 +185,11 @@ export ANSIBLE_CONFIG="$here/ansible.cfg"
 export ANSIBLE_LOCAL_TEMP="$work/ansible-tmp"
 export ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1
 
+data_host=charla-data
+[[ -n "$single" ]] && data_host=charla-app
 cat > "$work/inventory.ini" <<EOF
 [data]
-charla-data ansible_host=$data_ip
+$data_host ansible_host=$data_ip
 
 [app]
 charla-app ansible_host=$app_ip
@@ -245,9 +250,14 @@ on "$app_ip" systemctl is-active $app_units >/dev/null \
 on "$data_ip" systemctl is-active $data_units >/dev/null || fail "a unit on charla-data is not active"
 echo "  charla-app: $app_units active; charla-data: $data_units active"
 for ip in "$app_ip" "$data_ip"; do
-  failed="$(on "$ip" systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\n' ' ')"
+  failed="$(on "$ip" "systemctl list-units --state=failed --no-legend --plain 'charlandero-*' nginx 'postgresql*' rabbitmq-server nftables" \
+            | awk '{print $1}' | tr '\n' ' ')"
   [[ -z "$failed" ]] || fail "failed units on $ip: $failed"
 done
+on "$app_ip" "charlandero-run python manage.py doctor" >"$work/doctor.txt" 2>&1 \
+  || { cat "$work/doctor.txt"; fail "manage.py doctor failed on charla-app"; }
+grep -qF -- "$CHARLANDERO_DB_PASSWORD" "$work/doctor.txt" && fail "doctor printed the database password"
+echo "  manage.py doctor: OK (through charlandero-run)"
 on "$app_ip" "stat -c '%a %U' /etc/charlandero/env" | grep -qx '600 root' || fail "/etc/charlandero/env is not 0600 root"
 
 say "a signed mention through nginx (HTTPS) -> worker -> fake Slack"
@@ -262,11 +272,13 @@ code="$(curl -s -o /dev/null -w '%{http_code}' --cacert "$work/tls/cert.pem" -H 
 
 say "RabbitMQ: guest is gone and cannot log in"
 on "$data_ip" rabbitmqctl --silent list_users | awk '{print $1}' | grep -qx guest && fail "guest still exists"
-on "$app_ip" /opt/charlandero/current/venv/bin/python - "$data_ip" <<'EOF' || fail "guest could log in"
+amqp_host=$data_ip
+[[ -n "$single" ]] && amqp_host=127.0.0.1   # one host: RabbitMQ listens on loopback only
+on "$app_ip" /opt/charlandero/current/venv/bin/python - "$amqp_host" <<'EOF' || fail "guest could log in"
 import sys, amqp
 try:
     amqp.Connection(f"{sys.argv[1]}:5672", userid="guest", password="guest", virtual_host="/", connect_timeout=5).connect()
-except Exception as exc:  # AccessRefused
+except amqp.exceptions.AccessRefused as exc:
     print(f"  guest refused: {type(exc).__name__}")
     sys.exit(0)
 sys.exit(1)
@@ -279,9 +291,15 @@ for target in "$data_ip:5432" "$data_ip:5672" "$data_ip:4369" "$data_ip:25672" "
   echo "  $target refused/filtered from $host_ip"
 done
 reach "$app_ip" 443 || fail "$app_ip:443 not reachable"
-on "$app_ip" "timeout 3 bash -c 'exec 3<>/dev/tcp/$data_ip/5432' && timeout 3 bash -c 'exec 3<>/dev/tcp/$data_ip/5672'" \
-  || fail "the app host cannot reach PostgreSQL/RabbitMQ"
-echo "  the app host reaches $data_ip:5432 and :5672"
+if [[ -n "$single" ]]; then
+  listening="$(on "$app_ip" "ss -Hltn '( sport = :5432 or sport = :5672 )'" | awk '{print $4}' | sort -u | tr '\n' ' ')"
+  echo "  PostgreSQL/RabbitMQ listen on: $listening"
+  [[ "$listening" =~ ^((127\.0\.0\.1|\[::1\]):(5432|5672)\ )+$ ]] || fail "PostgreSQL/RabbitMQ listen beyond loopback"
+else
+  on "$app_ip" "timeout 3 bash -c 'exec 3<>/dev/tcp/$data_ip/5432' && timeout 3 bash -c 'exec 3<>/dev/tcp/$data_ip/5672'" \
+    || fail "the app host cannot reach PostgreSQL/RabbitMQ"
+  echo "  the app host reaches $data_ip:5432 and :5672"
+fi
 # pg_hba too: even from the data host itself, only the app's user on the app's database, with its password.
 on "$data_ip" "PGPASSWORD=wrong PGCONNECT_TIMEOUT=3 psql -h $data_ip -U postgres -d postgres -c 'select 1'" >/dev/null 2>&1 \
   && fail "PostgreSQL accepted postgres over the network"
@@ -306,7 +324,7 @@ say "ansible-playbook site.yml -e charlandero_worker_stop_timeout=301 (only the 
 t=$SECONDS
 play "$work/run3.log" -e charlandero_worker_stop_timeout=301 || fail "third playbook run failed"
 third_run=$((SECONDS - t))
-grep -E '^(charla-data) +: ok=' "$work/run3.log" | grep -q ' changed=0 ' || fail "the data host changed"
+[[ -n "$single" ]] || grep -E '^(charla-data) +: ok=' "$work/run3.log" | grep -q ' changed=0 ' || fail "the data host changed"
 [[ "$(pid_of web)" == "$web_before" && "$(pid_of beat)" == "$beat_before" ]] || fail "web or beat restarted"
 [[ "$(pid_of worker)" != "$worker_before" ]] || fail "the worker did not restart"
 on "$app_ip" systemctl show -p TimeoutStopUSec --value charlandero-worker | grep -qx '5min 1s' || fail "new stop timeout not applied"
@@ -315,4 +333,21 @@ say "third run: ${third_run}s; worker restarted (pid $worker_before -> $(pid_of 
    --web "https://$app_ip" --fake "http://$host_ip:$fake_port" --secret "$signing_secret" \
    --host-header "$server_name" --text help --expect help --timeout 60) || fail "no reply after the worker restart"
 
-say "PASS: first run ${first_run}s, rerun ${second_run}s (changed=0), total $((SECONDS - t0))s"
+# ---- optional: upgrade to another version, then roll back -------------------------------------------
+if [[ -n "${SMOKE_UPGRADE:-}" ]]; then
+  say "upgrade: the same code as version $version-up (new release folder and virtualenv)"
+  t=$SECONDS
+  CHARLANDERO_VERSION="$version-up" play "$work/run4.log" || fail "upgrade run failed"
+  [[ "$(on "$app_ip" readlink /opt/charlandero/current)" == "/opt/charlandero/releases/$version-up" ]] || fail "current not flipped"
+  [[ "$(pid_of web)" != "$web_before" ]] || fail "web did not restart on a new version"
+  say "upgrade: $((SECONDS - t))s; rollback to $version"
+  t=$SECONDS
+  play "$work/run5.log" || fail "rollback run failed"
+  [[ "$(on "$app_ip" readlink /opt/charlandero/current)" == "/opt/charlandero/releases/$version" ]] || fail "current not rolled back"
+  say "rollback: $((SECONDS - t))s"
+  (cd "$repo" && SSL_CERT_FILE="$work/tls/cert.pem" python3 -m tests.smoke.send_mention \
+     --web "https://$app_ip" --fake "http://$host_ip:$fake_port" --secret "$signing_secret" \
+     --host-header "$server_name" --text help --expect help --timeout 60) || fail "no reply after the rollback"
+fi
+
+say "PASS${single:+ (single host)}: first run ${first_run}s, rerun ${second_run}s (changed=0), total $((SECONDS - t0))s"
