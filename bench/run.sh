@@ -114,6 +114,9 @@ DJANGO_SETTINGS_MODULE=bench.settings start web web.log bin/process web
 wait_http "http://127.0.0.1:$FAKE_PORT/_calls" fake
 wait_http "http://127.0.0.1:$WEB_PORT/healthz" web
 
+# ---- the hand-off publishes what process_event.apply_async would (nothing consumes the inbox yet) ----------
+"$PY" -m bench.handoff_check >&2 || die "app.bot.ingress.hand_off does not publish what apply_async would"
+
 # ---- (a) ingest: floor and /slack/events, interleaved, no worker consuming -------------------------------
 LUA="$RUN_DIR/signed.lua"
 wrk_run() {  # wrk_run PATH SECONDS OUT
@@ -123,17 +126,23 @@ wrk_run() {  # wrk_run PATH SECONDS OUT
 }
 purge() { "$PY" -m bench.purge inbox >>"$RUN_DIR/purge.log"; }
 
+# Three views, each run for $WRK_SECONDS s per round, the order rotated every round:
+#   floor     /bench/floor               verify the signature, 200
+#   events    /slack/events              the app as it is
+#   baseline  /bench/events-apply-async  /slack/events with the previous hand-off (apply_async per call)
+declare -A VIEW_PATH=([floor]=/bench/floor [events]=/slack/events [baseline]=/bench/events-apply-async)
 say "(a) warm-up: 3 s each"
-wrk_run /bench/floor 3 "$RUN_DIR/warm-floor.txt"
-wrk_run /slack/events 3 "$RUN_DIR/warm-events.txt"
+for view in floor events baseline; do wrk_run "${VIEW_PATH[$view]}" 3 "$RUN_DIR/warm-$view.txt"; done
 purge
 for r in $(seq 1 "$ROUNDS"); do
-  # Alternate the order, so neither view always runs on the warmer (or noisier) half.
-  if [ $((r % 2)) -eq 1 ]; then order="floor events"; else order="events floor"; fi
+  case $((r % 3)) in
+    1) order="floor events baseline" ;;
+    2) order="events baseline floor" ;;
+    0) order="baseline floor events" ;;
+  esac
   for view in $order; do
-    path=/bench/floor; [ "$view" = events ] && path=/slack/events
-    say "(a) round $r/$ROUNDS: $path for $WRK_SECONDS s at -c16"
-    wrk_run "$path" "$WRK_SECONDS" "$RUN_DIR/wrk-$view-$r.txt"
+    say "(a) round $r/$ROUNDS: ${VIEW_PATH[$view]} for $WRK_SECONDS s at -c16"
+    wrk_run "${VIEW_PATH[$view]}" "$WRK_SECONDS" "$RUN_DIR/wrk-$view-$r.txt"
     sed -n 's/^BENCH_JSON //p' "$RUN_DIR/wrk-$view-$r.txt" >&2
     purge
   done
@@ -143,7 +152,8 @@ parked="$(psql -h 127.0.0.1 -U postgres -d "$DB" -tAc 'select count(*) from bot_
 
 # ---- (b) end to end at a steady rate, one worker ----------------------------------------------------------
 say "(b) worker (prefork -c $CELERY_WORKER_CONCURRENCY); $STEADY_RATE events/s for $STEADY_SECONDS s"
-start worker worker.log bin/process worker
+# BENCH_WORKER_SETTINGS=<module> runs the worker with other settings (what-if experiments; default app.settings).
+DJANGO_SETTINGS_MODULE="${BENCH_WORKER_SETTINGS:-app.settings}" start worker worker.log bin/process worker
 for r in $(seq 1 "$STEADY_ROUNDS"); do
   "$PY" -m bench.steady --web "http://127.0.0.1:$WEB_PORT" --fake "http://127.0.0.1:$FAKE_PORT" \
     --secret "$SLACK_SIGNING_SECRET" --rate "$STEADY_RATE" --seconds "$STEADY_SECONDS" >"$RUN_DIR/steady-$r.txt" \
@@ -160,7 +170,7 @@ if grep -q 'Traceback\|broker unreachable' "$RUN_DIR/web.log" "$RUN_DIR/worker.l
   die "errors in the web or worker log"
 fi
 BODY_BYTES="$BODY_BYTES" ROUNDS="$ROUNDS" WRK_SECONDS="$WRK_SECONDS" STEADY_SECONDS="$STEADY_SECONDS" \
-COMMAND="${BENCH_COMMAND:-bench/run.sh}" "$PY" - "$RUN_DIR/meta.json" <<'EOF'
+WORKER_SETTINGS="${BENCH_WORKER_SETTINGS:-app.settings}" COMMAND="${BENCH_COMMAND:-bench/run.sh}" "$PY" - "$RUN_DIR/meta.json" <<'EOF'
 import datetime, json, os, platform, subprocess, sys
 def sh(cmd):
     try:
@@ -181,7 +191,8 @@ meta = {
     "command": os.environ["COMMAND"],
     "settings": "gunicorn sync, WEB_CONCURRENCY=2, production gunicorn.conf.py (access log on, max_requests 2000); "
                 "celery prefork CELERY_WORKER_CONCURRENCY=2, prefetch multiplier 1, acks late; LOG_LEVEL=WARNING; "
-                "no beat",
+                "no beat; worker DJANGO_SETTINGS_MODULE=" + os.environ["WORKER_SETTINGS"],
+    "worker_settings": os.environ["WORKER_SETTINGS"],
     "body_bytes": int(os.environ["BODY_BYTES"]),
     "rounds": int(os.environ["ROUNDS"]),
     "wrk_seconds": int(os.environ["WRK_SECONDS"]),
