@@ -17,9 +17,12 @@ celery_app.autodiscover_tasks(["app.bot", "app.agenda"])
 
 @task_prerun.connect(weak=False)
 @task_postrun.connect(weak=False)
-def close_old_connections(**_):
+def close_old_connections(task=None, **_):
     """What Django does around each web request: drop a connection that errored, is in a broken
-    transaction or is older than CONN_MAX_AGE; keep a healthy one for the next task."""
+    transaction or is older than CONN_MAX_AGE; keep a healthy one for the next task. Not for a task
+    run eagerly (task.apply()): it runs inside its caller's connection and transaction."""
+    if task is not None and task.request.is_eager:
+        return
     from django.db import close_old_connections as close_old
 
     close_old()

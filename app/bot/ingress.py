@@ -124,14 +124,19 @@ class _Publisher:
 _publisher = _Publisher(process_event)
 
 
-def hand_off(payload: dict) -> bool:
+def hand_off(payload: dict, publish=None) -> bool:
     """True when the delivery is safe (queued or kept); False when nothing could take it."""
     try:
-        _publisher.publish((payload,))
+        (publish or _publisher.publish)((payload,))
         return True
     except Exception as exc:  # kombu raises OperationalError, socket errors, SQLAlchemy errors, ...
         log.warning("broker unreachable (%s: %s); keeping delivery %s in the database",
                     type(exc).__name__, exc, payload.get("event_id"))
+    return park(payload)
+
+
+def park(payload: dict) -> bool:
+    """Keep the delivery in the database for beat's retry_parked_events; False if the database fails too."""
     try:
         InboundEvent.objects.get_or_create(key=payload["event_id"], defaults={"payload": payload, "parked": True})
         return True
