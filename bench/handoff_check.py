@@ -54,7 +54,7 @@ def main() -> int:
     failures = []
     with celery_app.connection_for_write() as conn:
         channel = conn.default_channel
-        process_event.apply_async((payload,), retry=False)  # also declares the queue on a fresh broker
+        celery_app.amqp.queues["inbox"](channel).declare()  # exchange, queue and binding on a fresh broker
         channel.queue_purge("inbox")
         process_event.apply_async((payload,), retry=False)
         if not ingress.hand_off(payload):

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import icalendar
 
 FETCH_TIMEOUT_SECONDS = 10
 MAX_FEED_BYTES = 5 * 1024 * 1024
@@ -197,6 +196,8 @@ def _json_entry(item, index: int) -> AgendaEntry:
 
 
 def _parse_ics(body: bytes) -> list[AgendaEntry]:
+    import icalendar  # here, not at the top: ~8 MB that only a process parsing an .ics feed needs
+
     try:
         calendar = icalendar.Calendar.from_ical(body)
     except (ValueError, IndexError, KeyError, UnicodeDecodeError) as exc:
