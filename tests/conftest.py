@@ -75,11 +75,9 @@ def fake_slack():
 @pytest.fixture(scope="session")
 def agenda_feed():
     """The AGENDA_FEED_URL of the running bot: a local HTTP server serving whatever a test puts at /agenda."""
-    server = FeedServer()
-    server.thread.start()
+    server = FeedServer().start()
     yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,9 @@ from tests.support.feed_server import FeedServer
 
 @pytest.fixture
 def feed_server():
-    server = FeedServer()
-    server.thread.start()
+    server = FeedServer().start()
     yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
+    server.stop()
 
 
 @pytest.fixture

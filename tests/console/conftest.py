@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.support.stack import Response, database_url, start_stack
+from tests.support.stack import Response, database_url, http_request, start_stack
 from tests.support.waiting import eventually
 
 SLACK_SECRETS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
@@ -80,12 +80,7 @@ class ConsoleClient:
         self.accepted: list[str] = []  # ts of every message the console took
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> Response:
-        req = urllib.request.Request(self.base_url + path, data=body, method=method, headers=headers or {})
-        try:
-            with self.opener.open(req, timeout=15) as resp:
-                return Response(resp.status, resp.read(), dict(resp.headers))
-        except urllib.error.HTTPError as err:
-            return Response(err.code, err.read(), dict(err.headers))
+        return http_request(self.base_url + path, method, body, headers, opener=self.opener)
 
     def open_page(self) -> Response:
         page = self.request("GET", "/")

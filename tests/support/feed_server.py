@@ -49,3 +49,11 @@ class FeedServer:
               status: int = 200, **headers) -> str:
         self.routes[path] = Route(status, content_type, body.encode() if isinstance(body, str) else body, headers)
         return self.base_url + path
+
+    def start(self) -> "FeedServer":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -54,6 +54,17 @@ class Response:
         return json.loads(self.body)
 
 
+def http_request(url: str, method: str, body: bytes | None = None, headers: dict | None = None,
+                 opener=None) -> Response:
+    """One HTTP request; an error status is a Response too, not an exception."""
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with (opener.open if opener else urllib.request.urlopen)(req, timeout=15) as resp:
+            return Response(resp.status, resp.read(), dict(resp.headers))
+    except urllib.error.HTTPError as err:
+        return Response(err.code, err.read(), dict(err.headers))
+
+
 @dataclass
 class AppStack:
     env: dict
@@ -115,12 +126,7 @@ class AppStack:
 
     # -- HTTP ---------------------------------------------------------------
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> Response:
-        req = urllib.request.Request(self.web_url + path, data=body, method=method, headers=headers or {})
-        try:
-            with urllib.request.urlopen(req, timeout=15) as resp:
-                return Response(resp.status, resp.read(), dict(resp.headers))
-        except urllib.error.HTTPError as err:
-            return Response(err.code, err.read(), dict(err.headers))
+        return http_request(self.web_url + path, method, body, headers)
 
     def get(self, path: str) -> Response:
         return self.request("GET", path)
