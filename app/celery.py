@@ -5,6 +5,7 @@ from celery import Celery
 from celery.signals import task_postrun, task_prerun
 
 from app import embedded_broker
+from app.bot.delivery_consumer import DeliveryConsumer
 
 embedded_broker.register()
 
@@ -13,6 +14,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.settings")
 celery_app = Celery("charlandero")
 celery_app.config_from_object("django.conf:settings", namespace="CELERY")
 celery_app.autodiscover_tasks(["app.bot", "app.agenda"])
+# Every worker also takes web's deliveries off the `deliveries` queue and starts their processing.
+celery_app.steps["consumer"].add(DeliveryConsumer)
 
 
 @task_prerun.connect(weak=False)

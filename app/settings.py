@@ -107,6 +107,11 @@ CELERY_TASK_QUEUES = [
     Queue("outbox", CHARLA_EXCHANGE, routing_key="outbox.#", durable=True),
     Queue("periodic", CHARLA_EXCHANGE, routing_key="periodic.#", durable=True),
 ]
+# Web -> worker: each verified Slack delivery as it arrived (JSON, persistent), not yet a task; the worker's
+# DeliveryConsumer (app/bot/delivery_consumer.py) turns it into a process_event task on `inbox`. Not a task
+# queue: it is not in CELERY_TASK_QUEUES, so no task consumer ever reads it.
+CHARLA_DELIVERIES_QUEUE = Queue("deliveries", CHARLA_EXCHANGE, routing_key="deliveries.#", durable=True)
+CHARLA_DELIVERIES_ROUTING_KEY = "deliveries.slack"
 CELERY_TASK_DEFAULT_QUEUE = "periodic"
 CELERY_TASK_DEFAULT_EXCHANGE = "charla"
 CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"

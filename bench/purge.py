@@ -1,4 +1,4 @@
-"""Empty the inbox queue between ingest runs (nothing consumes during them), print how many went.
+"""Empty the deliveries and inbox queues between ingest runs (nothing consumes during them), print how many went.
 
     CELERY_BROKER_URL=amqp://... python -m bench.purge [queue ...]
 """
@@ -11,7 +11,7 @@ from kombu import Connection
 
 
 def main() -> None:
-    queues = sys.argv[1:] or ["inbox"]
+    queues = sys.argv[1:] or ["deliveries", "inbox"]
     with Connection(os.environ["CELERY_BROKER_URL"], connect_timeout=10) as conn:
         channel = conn.default_channel
         for name in queues:

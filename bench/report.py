@@ -100,19 +100,20 @@ def main() -> None:
         "",
         f"## (a) Ingest — wrk -t1 -c16, {meta['wrk_seconds']} s per run, median of {summary['rounds']} "
         f"rounds, views interleaved ({meta['body_bytes']}-byte signed body, one pre-signed event; no worker "
-        f"consuming, inbox purged after each run)",
+        f"consuming, queues purged after each run)",
         "",
         "| view | req/s | p50 | p99 | errors/non-2xx |",
         "|---|---:|---:|---:|---:|",
         f"| floor: verify signature, 200 (`/bench/floor`) | {f_['rps']:.0f} | {f_['p50_ms']:.1f} ms | "
         f"{f_['p99_ms']:.1f} ms | {f_['errors']} |",
-        f"| `/slack/events` (verify, parse, hand off to RabbitMQ) | {e_['rps']:.0f} | {e_['p50_ms']:.1f} ms | "
+        f"| `/slack/events` (verify, parse, publish the delivery to RabbitMQ) | {e_['rps']:.0f} | {e_['p50_ms']:.1f} ms | "
         f"{e_['p99_ms']:.1f} ms | {e_['errors']} |",
         f"| **ratio `/slack/events` / floor** | **{summary['ratio']:.2f}×** | | | per run: "
         f"{', '.join(f'{r:.2f}' for r in summary['ratios'])} |",
-        f"| before, for comparison: `/slack/events` with `apply_async()` per call (`/bench/events-apply-async`) "
+        f"| for comparison: `/slack/events` with the usual `process_event.apply_async()` per call "
+        f"(`/bench/events-apply-async`) "
         f"| {b_['rps']:.0f} | {b_['p50_ms']:.1f} ms | {b_['p99_ms']:.1f} ms | {b_['errors']} |",
-        f"| ratio before / floor | {summary['baseline_ratio']:.2f}× | | | per run: "
+        f"| ratio apply_async / floor | {summary['baseline_ratio']:.2f}× | | | per run: "
         f"{', '.join(f'{r:.2f}' for r in summary['baseline_ratios'])} |",
         "",
         f"## (b) End to end — {x['rate']:.1f} events/s for {meta['steady_seconds']} s, one worker "

@@ -114,8 +114,8 @@ DJANGO_SETTINGS_MODULE=bench.settings start web web.log bin/process web
 wait_http "http://127.0.0.1:$FAKE_PORT/_calls" fake
 wait_http "http://127.0.0.1:$WEB_PORT/healthz" web
 
-# ---- the hand-off publishes what process_event.apply_async would (nothing consumes the inbox yet) ----------
-"$PY" -m bench.handoff_check >&2 || die "app.bot.ingress.hand_off does not publish what apply_async would"
+# ---- the hand-off publishes the delivery as received, and is fork-safe (nothing consumes yet) -------------
+"$PY" -m bench.handoff_check >&2 || die "app.bot.ingress.hand_off does not publish what it should"
 
 # ---- (a) ingest: floor and /slack/events, interleaved, no worker consuming -------------------------------
 LUA="$RUN_DIR/signed.lua"
@@ -124,12 +124,12 @@ wrk_run() {  # wrk_run PATH SECONDS OUT
   wrk -t1 -c16 -d"$2"s --timeout 5s -s "$LUA" "http://127.0.0.1:$WEB_PORT$1" >"$3"
   grep -q '^BENCH_JSON ' "$3" || { cat "$3" >&2; die "wrk gave no result for $1"; }
 }
-purge() { "$PY" -m bench.purge inbox >>"$RUN_DIR/purge.log"; }
+purge() { "$PY" -m bench.purge >>"$RUN_DIR/purge.log"; }
 
 # Three views, each run for $WRK_SECONDS s per round, the order rotated every round:
 #   floor     /bench/floor               verify the signature, 200
 #   events    /slack/events              the app as it is
-#   baseline  /bench/events-apply-async  /slack/events with the previous hand-off (apply_async per call)
+#   baseline  /bench/events-apply-async  /slack/events with the usual Celery hand-off (apply_async per call)
 declare -A VIEW_PATH=([floor]=/bench/floor [events]=/slack/events [baseline]=/bench/events-apply-async)
 say "(a) warm-up: 3 s each"
 for view in floor events baseline; do wrk_run "${VIEW_PATH[$view]}" 3 "$RUN_DIR/warm-$view.txt"; done
@@ -189,7 +189,7 @@ meta = {
     "wrk": sh("wrk -v 2>&1 | head -1").split(" [")[0],
     "python": platform.python_version(),
     "command": os.environ["COMMAND"],
-    "settings": "gunicorn sync, WEB_CONCURRENCY=2, production gunicorn.conf.py (access log on, max_requests 2000); "
+    "settings": "gunicorn sync, WEB_CONCURRENCY=2, production gunicorn.conf.py (access log on, workers not recycled); "
                 "celery prefork CELERY_WORKER_CONCURRENCY=2, prefetch multiplier 1, acks late; LOG_LEVEL=WARNING; "
                 "no beat; worker DJANGO_SETTINGS_MODULE=" + os.environ["WORKER_SETTINGS"],
     "worker_settings": os.environ["WORKER_SETTINGS"],

@@ -1,36 +1,35 @@
 """The web side of the inbox: accept a verified Slack delivery and hand it on without waiting on work.
 
-Normally the delivery goes straight to the broker (durable queue, persistent message) and the worker
-does dedupe and storage. If the broker cannot take it, the delivery is kept in the database (parked)
-and beat's `retry_parked_events` hands it on later; only if neither can take it do we answer 503, so
-Slack retries.
+Normally the delivery goes straight to the broker and the worker does dedupe and storage. If the broker
+cannot take it, the delivery is kept in the database (parked) and beat's `retry_parked_events` hands it on
+later; only if neither can take it do we answer 503, so Slack retries.
 
-The message is the one `process_event.apply_async((payload,), retry=False)` sends — built by Celery
-(protocol 2, JSON) and published by Celery's `send_task_message` to the `charla` exchange with routing
-key `inbox.event`, persistent, declaring the durable `inbox` queue — but cheaper to send (see
-bench/README.md): the routing options, which depend only on the task name and the settings, are worked
-out once per process, and the message goes out through one producer per process on a long-lived
-broker connection instead of one borrowed from Celery's pool and given back on every call, with no
-result object built. That takes about a third off the CPU of the hand-off.
+What goes to the broker is the delivery itself — the JSON exactly as Slack sent it (and as its signature
+covers), a persistent message on the durable `deliveries` queue (exchange `charla`, routing key
+`deliveries.slack`) — not yet a Celery task: the worker's DeliveryConsumer (app/bot/delivery_consumer.py)
+turns each into a `process_event` task on `inbox`. Building and sending Celery's task message (protocol 2:
+~20 headers, each serialized by py-amqp in Python) cost the web ~120 µs per delivery, a plain message ~40 µs:
+this keeps the 3-second acknowledgement path as short as it can be, and the web's CPU for answering Slack
+(bench/README.md). One producer per process, on a long-lived connection, opened after gunicorn's fork.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import select
 import threading
 
+from django.conf import settings
 from django.db import DatabaseError
-from kombu.utils.uuid import uuid
 
 from app.bot.models import InboundEvent
-from app.bot.tasks import process_event
 
 log = logging.getLogger(__name__)
 
 
-class _Publisher:
-    """Sends `task` messages exactly as task.apply_async(args, retry=False) does, on a connection of its own.
+class _DeliveryPublisher:
+    """Publishes delivery bodies to the `deliveries` queue on one broker connection per process.
 
     Fork-safe: gunicorn imports the app in the master (preload_app) and forks the workers; a connection
     belongs to the process that opened it and a forked child never uses (or closes) its parent's — it
@@ -38,28 +37,13 @@ class _Publisher:
     time per process, on one connection per process.
     """
 
-    def __init__(self, task):
-        self.task = task
+    def __init__(self, app=None):
+        self._app = app  # None: the project's Celery app (a test passes its own)
         self._lock = threading.Lock()
         self._pid: int | None = None
         self._connection = None
         self._producer = None
-        self._options: dict | None = None
         self._abandoned: list = []  # inherited across a fork: kept referenced, never closed from the child
-
-    def _route(self) -> dict:
-        """What apply_async + send_task work out before building the message; the same for every call."""
-        task, app = self.task, self.task.app
-        options = dict(task._get_exec_options())
-        options["ignore_result"] = task.ignore_result
-        if task.priority:
-            options["priority"] = task.priority
-        ignore_result = options.pop("ignore_result")
-        time_limit = options.pop("time_limit", None)
-        soft_time_limit = options.pop("soft_time_limit", None)
-        routed = app.amqp.router.route(options, task.name, (), {}, task)
-        return {"routed": routed, "ignore_result": ignore_result, "time_limit": time_limit,
-                "soft_time_limit": soft_time_limit, "sent_event": app.conf.task_send_sent_event}
 
     def _ready_producer(self):
         pid = os.getpid()
@@ -70,9 +54,16 @@ class _Publisher:
         if self._connection is not None and self._broker_spoke():
             self._drop()
         if self._producer is None:
-            app = self.task.app
+            from app.celery import celery_app
+
+            app = self._app or celery_app
+            queue = settings.CHARLA_DELIVERIES_QUEUE
             self._connection = app.connection_for_write()
-            self._producer = app.amqp.Producer(self._connection)
+            producer = app.amqp.Producer(self._connection, exchange=queue.exchange, auto_declare=False)
+            # Declared once per connection (exchange, queue, binding): a message sent before the queue
+            # exists would be dropped by the exchange.
+            producer.maybe_declare(queue)
+            self._producer = producer
         return self._producer
 
     def _broker_spoke(self) -> bool:
@@ -100,34 +91,25 @@ class _Publisher:
             except Exception:  # already broken; nothing more to do with it
                 pass
 
-    def publish(self, args: tuple) -> None:
-        app = self.task.app
-        amqp = app.amqp
+    def publish(self, body: bytes) -> None:
         with self._lock:
-            if self._options is None:
-                self._options = self._route()
-            o = self._options
             try:
-                producer = self._ready_producer()
-                task_id = uuid()
-                message = amqp.create_task_message(
-                    task_id, self.task.name, args, None,
-                    reply_to=app.thread_oid, time_limit=o["time_limit"], soft_time_limit=o["soft_time_limit"],
-                    create_sent_event=o["sent_event"], ignore_result=o["ignore_result"], **o["routed"])
-                with producer.connection._reraise_as_library_errors():
-                    amqp.send_task_message(producer, self.task.name, message, retry=False, **o["routed"])
+                self._ready_producer().publish(
+                    body, routing_key=settings.CHARLA_DELIVERIES_ROUTING_KEY, content_type="application/json",
+                    content_encoding="utf-8", delivery_mode=2, retry=False, declare=[])
             except BaseException:
                 self._drop()  # the next delivery opens a fresh connection
                 raise
 
 
-_publisher = _Publisher(process_event)
+_publisher = _DeliveryPublisher()
 
 
-def hand_off(payload: dict, publish=None) -> bool:
-    """True when the delivery is safe (queued or kept); False when nothing could take it."""
+def hand_off(payload: dict, body: bytes | None = None, publish=None) -> bool:
+    """True when the delivery is safe (queued or kept); False when nothing could take it.
+    `body` is the payload as received (Slack's JSON bytes); without it the payload is serialized."""
     try:
-        (publish or _publisher.publish)((payload,))
+        (publish or _publisher.publish)(body if body is not None else json.dumps(payload).encode())
         return True
     except Exception as exc:  # kombu raises OperationalError, socket errors, SQLAlchemy errors, ...
         log.warning("broker unreachable (%s: %s); keeping delivery %s in the database",

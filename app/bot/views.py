@@ -64,7 +64,7 @@ def accept_event(body: bytes, headers) -> HttpResponse:
     if kind == "event_callback":
         if not isinstance(payload.get("event_id"), str) or not isinstance(payload.get("event"), dict):
             return _refuse(400, "malformed_event")
-        refusal = _handed_off(payload)
+        refusal = _handed_off(payload, body)
         return refusal or HttpResponse(status=200)
     if kind == "app_rate_limited":
         log.warning("Slack is rate-limiting events to this app (over 30,000 an hour): %s", payload.get("team_id"))
@@ -72,8 +72,8 @@ def accept_event(body: bytes, headers) -> HttpResponse:
     return _refuse(400, "unknown_type")
 
 
-def _handed_off(payload: dict) -> JsonResponse | None:
-    return None if ingress.hand_off(payload) else _refuse(503, "temporarily_unavailable")
+def _handed_off(payload: dict, body: bytes | None = None) -> JsonResponse | None:
+    return None if ingress.hand_off(payload, body) else _refuse(503, "temporarily_unavailable")
 
 
 @csrf_exempt

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-QUEUE_NAMES = ("inbox", "commands", "outbox", "periodic")
+QUEUE_NAMES = ("deliveries", "inbox", "commands", "outbox", "periodic")
 
 
 @dataclass(frozen=True)

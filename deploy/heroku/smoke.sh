@@ -296,7 +296,7 @@ wait "$slow_mention_pid" || { cat "$WORK/slow-mention.out"; die "the slow mentio
 # Let anything handed back to the broker run on the new worker, then count.
 queues_idle() {
   rabbitmqctl -q list_queues -p "$NAME" name messages messages_unacknowledged --no-table-headers 2>/dev/null \
-    | awk '$1 ~ /^(inbox|commands|outbox)$/ {s += $2 + $3} END {exit s != 0}'
+    | awk '$1 ~ /^(deliveries|inbox|commands|outbox)$/ {s += $2 + $3} END {exit s != 0}'
 }
 for _ in $(seq 60); do queues_idle && break; sleep 0.5; done
 queues_idle || die "messages left in the queues after the restart: $(rabbitmqctl -q list_queues -p "$NAME" name messages messages_unacknowledged --no-table-headers | tr '\n' ' ')"

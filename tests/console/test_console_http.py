@@ -70,7 +70,7 @@ def test_the_feed_returns_new_messages_with_names_stats_and_health(visitor):
     assert feed["last_id"] == reply["id"]
     assert feed["stats"] == [{"command": "help", "uses": 1}]
     assert feed["health"]["database"]["ok"] is True
-    assert set(feed["health"]["queues"]) == {"inbox", "commands", "outbox", "periodic"}
+    assert set(feed["health"]["queues"]) == {"deliveries", "inbox", "commands", "outbox", "periodic"}
     assert feed["next"]["title"]  # the sample agenda
 
     later = visitor.feed("CGENERAL", after=feed["last_id"]).json()

@@ -10,8 +10,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CASES = [
     ("help", ["*Commands*", "next — the next item on the agenda", "count &lt;@user&gt;"]),
     ("ayuda", ["*Comandos*", "siguiente — la próxima cita de la agenda", "cuenta &lt;@usuario&gt;"]),
-    ("status", ["Bot: up", "database: ok", "queues: inbox"]),
-    ("ve", ["Bot: en marcha", "base de datos: bien", "colas: inbox"]),
+    ("status", ["Bot: up", "database: ok", "queues: deliveries"]),
+    ("ve", ["Bot: en marcha", "base de datos: bien", "colas: deliveries"]),
     ("next", ["Next up: *"]),
     ("siguiente", ["Próximo: *"]),
     ("search celery", ["Found", "Introducción a Celery"]),

@@ -88,3 +88,33 @@ def test_the_secret_key_never_appears_in_doctor_output(tmp_path):
     assert "database does not answer" in output and "broker does not answer" in output
     for leaked in (secret, token, "shh-signing", "hunter2", "brokerpass"):
         assert leaked not in output
+
+
+@pytest.mark.parametrize("role", ["worker", "beat"])
+def test_worker_and_beat_refuse_command_line_options(role, tmp_path):
+    """Every setting is an environment variable, the same on every target; an option would be silently
+    different from one target to the next, so it is refused before anything starts."""
+    env = {**os.environ, "DATA_DIR": str(tmp_path)}
+    result = subprocess.run([str(REPO / "bin" / "process"), role, "--concurrency", "8"], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 64
+    assert f"bin/process {role} takes no arguments (got: --concurrency 8)" in result.stderr
+    assert "environment variables" in result.stderr
+
+
+def gunicorn_settings(env: dict) -> dict:
+    """gunicorn.conf.py evaluated as gunicorn does (a Python file of settings), with `env` as the environment."""
+    import runpy
+    from unittest import mock
+
+    with mock.patch.dict(os.environ, env, clear=True):
+        return runpy.run_path(str(REPO / "gunicorn.conf.py"))
+
+
+def test_gunicorn_workers_are_not_recycled_unless_asked():
+    assert gunicorn_settings({})["max_requests"] == 0  # 0: gunicorn never recycles
+    asked = gunicorn_settings({"GUNICORN_MAX_REQUESTS": "5000"})
+    assert (asked["max_requests"], asked["max_requests_jitter"]) == (5000, 500)
+    with pytest.raises(SystemExit) as error:
+        gunicorn_settings({"GUNICORN_MAX_REQUESTS": "often"})
+    assert "GUNICORN_MAX_REQUESTS='often' is not a whole number >= 0" in str(error.value)
