@@ -102,10 +102,11 @@ class AppStack:
         path = self.logs / f"{role}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def wait_for_log(self, role: str, needle: str, timeout: float = 60) -> None:
+    def wait_for_log(self, role: str, needle: str, timeout: float = 60, after: int = 0) -> None:
+        """Wait for `needle` in the role's log, past its first `after` characters (logs are appended to)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if needle in self.log(role):
+            if needle in self.log(role)[after:]:
                 return
             proc = self.procs.get(role)
             if proc is not None and proc.poll() is not None:
