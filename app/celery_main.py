@@ -13,14 +13,13 @@ import sys
 
 from app.celery import celery_app
 
-QUEUES = ["inbox", "commands", "outbox", "periodic"]
 USAGE = "usage: python -m app.celery_main worker [--beat] | beat"
 
 
-def _log_level() -> str:
-    from django.conf import settings  # reading it loads the settings: a configuration error stops here
+def _settings():
+    from django.conf import settings  # the first read loads them: a configuration error stops here, in one line
 
-    return settings.CONFIG.log_level
+    return settings
 
 
 def run_worker(embedded_beat: bool) -> int:
@@ -28,14 +27,16 @@ def run_worker(embedded_beat: bool) -> int:
     # CloudAMQP they cost messages and connections (see deploy/heroku/README.md).
     # optimization="default" is the command line's default (the pool hands a task to the first child that
     # can take it); left unset here it would mean "fair", ~8 ms more per reply at 50 events/s (bench/).
-    worker = celery_app.Worker(queues=QUEUES, loglevel=_log_level(), beat=embedded_beat, optimization="default",
+    settings = _settings()
+    worker = celery_app.Worker(queues=[queue.name for queue in settings.CELERY_TASK_QUEUES],
+                               loglevel=settings.CONFIG.log_level, beat=embedded_beat, optimization="default",
                                without_gossip=True, without_mingle=True, without_heartbeat=True)
     worker.start()
     return worker.exitcode
 
 
 def run_beat() -> int:
-    celery_app.Beat(loglevel=_log_level()).run()
+    celery_app.Beat(loglevel=_settings().CONFIG.log_level).run()
     return 0
 
 
