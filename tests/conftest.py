@@ -173,6 +173,18 @@ class Slack:
         """Give the worker time to (wrongly) do more, before asserting nothing more happened."""
         time.sleep(seconds)
 
+    def assert_each_answered_once(self, channels: list[str], timeout: float = 60) -> None:
+        """Each channel's mention got one reply, one stored message and one counted command — no more."""
+        from app.bot.models import CommandUse, Message
+
+        for ch in channels:
+            self.wait_for_replies(ch, timeout=timeout)
+        self.settle(3)
+        for ch in channels:
+            assert len(self.replies(ch)) == 1
+            assert Message.objects.filter(channel=ch).count() == 1
+            assert CommandUse.objects.filter(channel=ch).count() == 1
+
 
 @pytest.fixture
 def slack(live, fake_slack, signing_secret) -> Slack:

@@ -105,11 +105,11 @@ class _DeliveryPublisher:
 _publisher = _DeliveryPublisher()
 
 
-def hand_off(payload: dict, body: bytes | None = None, publish=None) -> bool:
+def hand_off(payload: dict, body: bytes | None = None) -> bool:
     """True when the delivery is safe (queued or kept); False when nothing could take it.
     `body` is the payload as received (Slack's JSON bytes); without it the payload is serialized."""
     try:
-        (publish or _publisher.publish)(body if body is not None else json.dumps(payload).encode())
+        _publisher.publish(body if body is not None else json.dumps(payload).encode())
         return True
     except Exception as exc:  # kombu raises OperationalError, socket errors, SQLAlchemy errors, ...
         log.warning("broker unreachable (%s: %s); keeping delivery %s in the database",

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from app.bot.models import CommandUse, InboundEvent, Message
+from app.bot.models import InboundEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,11 +22,5 @@ def test_events_sent_while_the_broker_is_unreachable_are_processed_once_after(sl
         assert all(slack.replies(ch) == [] for ch in channels)
     assert ack_seconds < 3, "Slack's 3-second deadline"
 
-    for ch in channels:
-        slack.wait_for_replies(ch, timeout=60)
-    slack.settle(3)
-    for ch in channels:
-        assert len(slack.replies(ch)) == 1
-        assert Message.objects.filter(channel=ch).count() == 1
-        assert CommandUse.objects.filter(channel=ch).count() == 1
+    slack.assert_each_answered_once(channels)
     assert not InboundEvent.objects.filter(processed_at__isnull=True).exists()

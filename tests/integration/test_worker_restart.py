@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from app.bot.models import CommandUse, InboundEvent, Message
+from app.bot.models import InboundEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,10 +27,4 @@ def test_deliveries_sent_while_no_worker_runs_are_answered_once_when_one_starts(
         stack.start("worker")
         stack.wait_for_log("worker", " ready.", after=mark)
 
-    for ch in channels:
-        slack.wait_for_replies(ch, timeout=60)
-    slack.settle(3)
-    for ch in channels:
-        assert len(slack.replies(ch)) == 1
-        assert Message.objects.filter(channel=ch).count() == 1
-        assert CommandUse.objects.filter(channel=ch).count() == 1
+    slack.assert_each_answered_once(channels)
