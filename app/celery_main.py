@@ -9,6 +9,8 @@ command is still there for inspect, control and purge.
 """
 from __future__ import annotations
 
+import os
+import socket
 import sys
 
 from app.celery import celery_app
@@ -27,8 +29,10 @@ def run_worker(embedded_beat: bool) -> int:
     # CloudAMQP they cost messages and connections (see deploy/heroku/README.md).
     # optimization="default" is the command line's default (the pool hands a task to the first child that
     # can take it); left unset here it would mean "fair", ~8 ms more per reply at 50 events/s (bench/).
+    # A node name of its own (pid@host): two workers on one host would otherwise both be celery@host and
+    # the second would die on the first's exclusive control queue.
     settings = _settings()
-    worker = celery_app.Worker(queues=[queue.name for queue in settings.CELERY_TASK_QUEUES],
+    worker = celery_app.Worker(hostname=f"worker-{os.getpid()}@{socket.gethostname()}", queues=[queue.name for queue in settings.CELERY_TASK_QUEUES],
                                loglevel=settings.CONFIG.log_level, beat=embedded_beat, optimization="default",
                                without_gossip=True, without_mingle=True, without_heartbeat=True)
     worker.start()

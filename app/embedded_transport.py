@@ -8,3 +8,6 @@ from kombu.transport.sqlalchemy import Transport as SQLAlchemyTransport
 
 class EmbeddedTransport(SQLAlchemyTransport):
     polling_interval = 0.1
+    # The worker's delivery consumer reports a failed hand-on as a ConnectionError so that Celery reconnects
+    # (app/bot/delivery_consumer.py); the stock transport only counts SQLAlchemy's OperationalError.
+    connection_errors = (*SQLAlchemyTransport.connection_errors, ConnectionError)

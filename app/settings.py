@@ -149,9 +149,11 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 10
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "app.beat:ResilientScheduler"
 CELERY_BEAT_SCHEDULE_FILENAME = str(CONFIG.data_dir / "celerybeat-schedule")
+CELERY_WORKER_CONSUMER = "app.worker_consumer:QuickReconnectConsumer"
 CELERY_BEAT_SCHEDULE = {
     "refresh-agenda": {"task": "app.agenda.tasks.refresh_agenda", "schedule": float(CONFIG.agenda_refresh_seconds)},
     "retry-parked-events": {"task": "app.bot.tasks.retry_parked_events", "schedule": float(CONFIG.inbox_retry_seconds)},
+    "reconcile": {"task": "app.bot.tasks.reconcile", "schedule": 30.0},
     "forget-old-events": {"task": "app.bot.tasks.forget_old_events", "schedule": 3600.0},
 }
 # A publisher that finds the broker gone tries once more, briefly, then reports it: web must answer Slack
@@ -162,6 +164,9 @@ if CONFIG.broker_is_embedded:
     # reports the broker unavailable.
     CELERY_BROKER_TRANSPORT_OPTIONS["connect_args"] = {"timeout": 2}
 if CONFIG.broker_is_amqp:
+    # Publisher confirms on every publish (web's hand-off, the worker's forward, every task and retry): a
+    # message counts as sent only once RabbitMQ has it on disk, so a broker crash loses nothing accepted.
+    CELERY_BROKER_TRANSPORT_OPTIONS["confirm_publish"] = True
     # CloudAMQP's guidance for Celery: few connections, fast failure, no chatter that eats the quota.
     # 2, not CloudAMQP's 1: a control round trip (`celery inspect ...`) needs two connections at once.
     CELERY_BROKER_POOL_LIMIT = 2

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from app.bot.models import ChannelPace, CommandUse, InboundEvent, Message, Reply
+from app.bot.models import ChannelPace, CommandUse, DeadLetter, InboundEvent, Message, Reply
 
 
 @admin.register(InboundEvent)
@@ -33,3 +33,11 @@ class ReplyAdmin(admin.ModelAdmin):
 @admin.register(ChannelPace)
 class ChannelPaceAdmin(admin.ModelAdmin):
     list_display = ("team", "channel", "next_free_at")
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "source", "key", "reason", "attempts")
+    list_filter = ("source",)
+    search_fields = ("key", "reason", "payload")
+    readonly_fields = ("created_at", "source", "key", "reason", "detail", "payload", "attempts")

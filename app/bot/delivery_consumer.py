@@ -1,13 +1,16 @@
 """The worker's side of web's hand-off: verified Slack deliveries come off the `deliveries` queue and each
 becomes a `process_event` task on `inbox` (app/bot/ingress.py says why web sends the plain delivery).
 
-Runs in the worker's main process, in Celery's consumer (a consumer bootstep). The task goes out through
-Celery's producer pool (the main process's one publishing connection), not on the consumer's connection:
-deliveries already waiting when a worker starts arrive while the consumer is still waiting on its own
-broker replies, and a publish on that connection then (it declares `inbox`, a round trip) hung the start
-(tests/integration/test_worker_restart.py). The delivery is acknowledged only after its task has been sent,
-so a worker that stops in between leaves it on the queue for the next one; the task itself dedupes by
-event_id, so a delivery seen twice is still processed once.
+Runs in the worker's main process, in Celery's consumer (a consumer bootstep), and never touches the
+database: everything it does is a publish through Celery's producer pool (publisher confirms on RabbitMQ).
+- A delivery is acknowledged only after its task was confirmed; the task dedupes by event_id, so a delivery
+  seen twice is still processed once.
+- A message that is not a delivery we can process (not JSON, wrong shape, wrong types, nested too deep to
+  hand to a pool child) becomes a `record_dead_letter` task with the body as text, and is acknowledged:
+  it can neither stop the worker nor come back for ever.
+- If a publish fails (broker gone, a nack), the error is raised as a connection error: Celery's consumer
+  then reconnects (app/worker_consumer.py) and the broker hands the unacknowledged delivery out again.
+  Any other error would be "unrecoverable" and stop the consumer.
 """
 from __future__ import annotations
 
@@ -17,9 +20,15 @@ from celery import bootsteps
 from kombu import Consumer
 
 log = logging.getLogger(__name__)
-# Forwarding is a publish, well under a millisecond: a few in flight keep the queue moving without one
-# worker hoarding deliveries that another could forward.
+# Forwarding is one confirmed publish: a few in flight keep the queue moving without one worker hoarding
+# deliveries that another could forward.
 PREFETCH = 16
+SOURCE = "deliveries"
+MAX_DEAD_LETTER_BODY = 64 * 1024
+
+
+class ForwardFailed(ConnectionError):
+    """The broker did not take what this delivery became; reconnect and let the delivery come back."""
 
 
 class DeliveryConsumer(bootsteps.ConsumerStep):
@@ -30,16 +39,33 @@ class DeliveryConsumer(bootsteps.ConsumerStep):
                          on_decode_error=self.on_undecodable, accept=["json"], prefetch_count=PREFETCH)]
 
     def on_undecodable(self, message, exc) -> None:
-        log.error("dropping a message on the deliveries queue that is not JSON (%s: %s)", type(exc).__name__, exc)
-        message.ack()
+        self._dead_letter(message, f"not JSON ({type(exc).__name__})")
 
     def on_delivery(self, payload, message) -> None:
-        from app.bot.tasks import delivery_argsrepr, process_event
+        from app.bot.payload_checks import problem_with_delivery, sanitized
+        from app.bot.tasks import hand_on_delivery
 
-        if not isinstance(payload, dict) or not isinstance(payload.get("event_id"), str):
-            # web sends only what it verified and parsed; anything else was not put here by us
-            log.error("dropping a message on the deliveries queue that is not a Slack delivery: %.200r", payload)
-            message.ack()
+        try:
+            problem = problem_with_delivery(payload) if isinstance(payload, dict) else "not a JSON object"
+        except Exception as exc:  # whatever the checks trip over is a reason to refuse the message
+            problem = f"unreadable ({type(exc).__name__})"
+        if problem:
+            self._dead_letter(message, problem)
             return
-        process_event.apply_async((payload,), argsrepr=delivery_argsrepr(payload))
+        self._publish(message, hand_on_delivery, sanitized(payload))
+
+    def _dead_letter(self, message, reason: str) -> None:
+        from app.bot.tasks import record_dead_letter
+
+        body = message.body.decode("utf-8", "replace") if isinstance(message.body, bytes) else str(message.body)
+        self._publish(message, record_dead_letter.delay, SOURCE, reason, body[:MAX_DEAD_LETTER_BODY])
+
+    @staticmethod
+    def _publish(message, send, *args) -> None:
+        try:
+            send(*args)
+        except Exception as exc:
+            log.warning("could not hand on a delivery (%s: %s); reconnecting, the broker keeps it",
+                        type(exc).__name__, exc)
+            raise ForwardFailed(f"{type(exc).__name__}: {exc}") from exc
         message.ack()

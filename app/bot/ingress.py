@@ -1,16 +1,17 @@
 """The web side of the inbox: accept a verified Slack delivery and hand it on without waiting on work.
 
-Normally the delivery goes straight to the broker and the worker does dedupe and storage. If the broker
-cannot take it, the delivery is kept in the database (parked) and beat's `retry_parked_events` hands it on
-later; only if neither can take it do we answer 503, so Slack retries.
+Web answers Slack's 200 only once the delivery is safe: confirmed by the broker (publisher confirms on
+RabbitMQ: on disk, not just written to a socket) or, when the broker cannot take it, kept in the database
+(parked) for beat's `retry_parked_events`. A nack, a timeout or a lost connection counts as "not taken":
+one more try on a fresh connection, then park. Only if neither can take it do we answer 503, so Slack
+retries. Every wait is bounded so the whole hand-off stays well inside Slack's 3 seconds.
 
 What goes to the broker is the delivery itself — the JSON exactly as Slack sent it (and as its signature
 covers), a persistent message on the durable `deliveries` queue (exchange `charla`, routing key
 `deliveries.slack`) — not yet a Celery task: the worker's DeliveryConsumer (app/bot/delivery_consumer.py)
-turns each into a `process_event` task on `inbox`. Building and sending Celery's task message (protocol 2:
-~20 headers, each serialized by py-amqp in Python) cost the web ~120 µs per delivery, a plain message ~40 µs:
-this keeps the 3-second acknowledgement path as short as it can be, and the web's CPU for answering Slack
-(bench/README.md). One producer per process, on a long-lived connection, opened after gunicorn's fork.
+turns each into a `process_event` task on `inbox`. A plain message costs web a fraction of Celery's task
+message (bench/README.md), which keeps the acknowledgement path short. One producer per process, on a
+long-lived connection, opened after gunicorn's fork.
 """
 from __future__ import annotations
 
@@ -19,13 +20,22 @@ import logging
 import os
 import select
 import threading
+import time
 
 from django.conf import settings
 from django.db import DatabaseError
 
 from app.bot.models import InboundEvent
+from app.bot.payload_checks import sanitized
 
 log = logging.getLogger(__name__)
+
+# Bounds on a publish attempt. A second attempt is made only after a quick failure (typically a connection
+# the broker dropped when it restarted); a slow one means a stalled broker, so the delivery is parked at
+# once. Worst case about 2 s, leaving the rest of Slack's 3 s for parking and the network.
+CONNECT_TIMEOUT = 0.8
+CONFIRM_TIMEOUT = 0.8
+RETRY_ONLY_WITHIN = 0.4
 
 
 class _DeliveryPublisher:
@@ -58,7 +68,7 @@ class _DeliveryPublisher:
 
             app = self._app or celery_app
             queue = settings.CHARLA_DELIVERIES_QUEUE
-            self._connection = app.connection_for_write()
+            self._connection = app.connection_for_write(connect_timeout=CONNECT_TIMEOUT)
             producer = app.amqp.Producer(self._connection, exchange=queue.exchange, auto_declare=False)
             # Declared once per connection (exchange, queue, binding): a message sent before the queue
             # exists would be dropped by the exchange.
@@ -96,7 +106,8 @@ class _DeliveryPublisher:
             try:
                 self._ready_producer().publish(
                     body, routing_key=settings.CHARLA_DELIVERIES_ROUTING_KEY, content_type="application/json",
-                    content_encoding="utf-8", delivery_mode=2, retry=False, declare=[])
+                    content_encoding="utf-8", delivery_mode=2, retry=False, declare=[], timeout=CONFIRM_TIMEOUT,
+                    confirm_timeout=CONFIRM_TIMEOUT)
             except BaseException:
                 self._drop()  # the next delivery opens a fresh connection
                 raise
@@ -106,21 +117,28 @@ _publisher = _DeliveryPublisher()
 
 
 def hand_off(payload: dict, body: bytes | None = None) -> bool:
-    """True when the delivery is safe (queued or kept); False when nothing could take it.
+    """True when the delivery is safe (confirmed by the broker, or kept); False when nothing could take it.
     `body` is the payload as received (Slack's JSON bytes); without it the payload is serialized."""
-    try:
-        _publisher.publish(body if body is not None else json.dumps(payload).encode())
-        return True
-    except Exception as exc:  # kombu raises OperationalError, socket errors, SQLAlchemy errors, ...
-        log.warning("broker unreachable (%s: %s); keeping delivery %s in the database",
-                    type(exc).__name__, exc, payload.get("event_id"))
+    data = body if body is not None else json.dumps(payload).encode()
+    started = time.monotonic()
+    for attempt in (1, 2):
+        try:
+            _publisher.publish(data)
+            return True
+        except Exception as exc:  # kombu/py-amqp errors, a nack, a timeout, socket and SQLAlchemy errors, ...
+            log.warning("broker did not take delivery %s (attempt %d: %s: %s)", payload.get("event_id"), attempt,
+                        type(exc).__name__, exc)
+        if time.monotonic() - started > RETRY_ONLY_WITHIN:
+            break
+    log.warning("keeping delivery %s in the database until the broker is back", payload.get("event_id"))
     return park(payload)
 
 
 def park(payload: dict) -> bool:
     """Keep the delivery in the database for beat's retry_parked_events; False if the database fails too."""
     try:
-        InboundEvent.objects.get_or_create(key=payload["event_id"], defaults={"payload": payload, "parked": True})
+        InboundEvent.objects.get_or_create(key=payload["event_id"],
+                                           defaults={"payload": sanitized(payload), "parked": True})
         return True
     except DatabaseError as exc:
         log.error("neither broker nor database can take delivery %s (%s); answering 503 so Slack retries",

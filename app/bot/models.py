@@ -80,6 +80,9 @@ class Reply(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     # A post in flight holds the reply until then, so a redelivered task cannot post it a second time.
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # When the post_reply task scheduled for it is due; the reconciler re-drives a pending reply that is
+    # well past this and unclaimed (its task was lost with a crashed worker or broker).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=200, blank=True)
     slack_ts = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -102,3 +105,35 @@ class ChannelPace(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["team", "channel"], name="one_pace_per_channel")]
+
+
+class DeadLetter(models.Model):
+    """A message the bot could not process and will not retry: kept with its reason, for a person to look at.
+
+    Whatever cannot be handled (it breaks the delivery contract, or its task failed again and again) ends
+    here and is acknowledged, so no message can stop or loop a worker and none disappears without a trace.
+    """
+
+    source = models.CharField(max_length=80, help_text="queue or task it came from")
+    key = models.CharField(max_length=160, blank=True, help_text="event_id or task id, when known")
+    reason = models.CharField(max_length=200)
+    detail = models.TextField(blank=True, help_text="the error, with its traceback when there was one")
+    payload = models.TextField(blank=True, help_text="the message as received (text made storable)")
+    attempts = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.source}: {self.reason}"
+
+
+class JobLease(models.Model):
+    """Makes a periodic job single-flight across workers: a run holds the lease until it ends (or it expires)."""
+
+    name = models.CharField(max_length=40, unique=True)
+    until = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.name} until {self.until:%H:%M:%S}"

@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from slack_sdk.errors import SlackApiError
 
-from app.bot import pacing, slack_client
+from app.bot import pacing, retrying, slack_client
 from app.bot.models import Reply
 
 log = logging.getLogger(__name__)
@@ -22,8 +22,10 @@ TRANSIENT_SLACK_ERRORS = {"ratelimited", "internal_error", "fatal_error", "servi
                           "request_timeout", "team_added_to_org"}
 
 
-# Longer than one Slack call can take (slack_client's timeout), so a live claim is never stolen.
+# Longer than one Slack call can take (slack_client's timeout) plus recording the result through a
+# database restart (MARK_SENT_WAITS), so a live claim is never stolen.
 CLAIM_SECONDS = timedelta(seconds=30)
+MARK_SENT_WAITS = (0.2, 0.5, 1.0, 2.0, 3.0, 5.0)
 
 
 class RetryLater(Exception):
@@ -54,9 +56,21 @@ def deliver(reply_id: int) -> str:
         raise
     if posted is None:
         return "failed"
-    Reply.objects.filter(pk=reply.pk).update(status=Reply.Status.SENT, slack_ts=posted.ts, sent_at=timezone.now(),
-                                             error="", claimed_until=None)
+    # Posted: recording it must not fail now, or the reply would be posted again once the claim runs out.
+    # A database restart is ridden out here, well inside the claim (Slack has no idempotency key to lean on).
+    retrying.with_database_retries(_mark_sent, reply.pk, posted.ts, waits=MARK_SENT_WAITS)
     return "sent"
+
+
+def _mark_sent(reply_id: int, slack_ts: str) -> None:
+    Reply.objects.filter(pk=reply_id).update(status=Reply.Status.SENT, slack_ts=slack_ts, sent_at=timezone.now(),
+                                             error="", claimed_until=None, next_attempt_at=None)
+
+
+def expect_attempt(reply_id: int, seconds: float) -> None:
+    """A post_reply task is scheduled for this reply in `seconds`: the reconciler leaves it alone till then."""
+    Reply.objects.filter(pk=reply_id, status=Reply.Status.PENDING).update(
+        next_attempt_at=timezone.now() + timedelta(seconds=seconds))
 
 
 def _post(reply: Reply):
