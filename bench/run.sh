@@ -161,6 +161,23 @@ for r in $(seq 1 "$STEADY_ROUNDS"); do
   sed -n 's/^BENCH_JSON //p' "$RUN_DIR/steady-$r.txt" >&2
 done
 
+# ---- (d) saturation: the highest steady rate this one worker answers with end-to-end p99 < 1 s -----------
+SAT_RATES="${BENCH_SAT_RATES:-75 100 150 200 250 300 400}"
+SAT_SECONDS="${BENCH_SAT_SECONDS:-10}"
+for rate in $SAT_RATES; do
+  say "(d) saturation: $rate events/s for $SAT_SECONDS s"
+  "$PY" -m bench.steady --web "http://127.0.0.1:$WEB_PORT" --fake "http://127.0.0.1:$FAKE_PORT" \
+    --secret "$SLACK_SIGNING_SECRET" --rate "$rate" --seconds "$SAT_SECONDS" --warmup-seconds 1 \
+    --reply-timeout 20 --allow-missing >"$RUN_DIR/saturation-$rate.txt" \
+    || { cat "$RUN_DIR/saturation-$rate.txt" >&2; die "saturation run at $rate/s failed"; }
+  line="$(sed -n 's/^BENCH_JSON //p' "$RUN_DIR/saturation-$rate.txt")"
+  echo "$line" >&2
+  # Past the point where p99 reaches 1 s, events go missing, or the sender cannot keep the rate: stop.
+  "$PY" -c 'import json,sys; r=json.loads(sys.argv[1]); sys.exit(0 if r["missing"]==0 and (r["e2e_p99_ms"] or 1e9)<1000 and r["rate_achieved"]>=0.9*r["rate_target"] else 1)' "$line" || break
+  "$PY" -m bench.purge >>"$RUN_DIR/purge.log"
+done
+"$PY" -m bench.purge >>"$RUN_DIR/purge.log"
+
 # ---- (c) memory after the run -------------------------------------------------------------------------------
 "$PY" -m bench.rss "${PIDS[web]}" "${PIDS[worker]}" >"$RUN_DIR/rss.txt"
 
