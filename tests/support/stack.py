@@ -76,11 +76,14 @@ class AppStack:
     procs: dict = field(default_factory=dict)
 
     # -- processes ----------------------------------------------------------
-    def start(self, role: str, extra_env: dict | None = None) -> subprocess.Popen:
-        log = open(self.logs / f"{role}.log", "ab")
+    def start(self, role: str, extra_env: dict | None = None, name: str | None = None) -> subprocess.Popen:
+        """Start `bin/process role`; `name` (default: the role) keys its handle and log, so a second
+        worker can run beside the first."""
+        name = name or role
+        log = open(self.logs / f"{name}.log", "ab")
         proc = subprocess.Popen([str(REPO / "bin" / "process"), role], cwd=REPO, env={**self.env, **(extra_env or {})},
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.procs[role] = proc
+        self.procs[name] = proc
         return proc
 
     def stop(self, role: str, sig: int = 15, timeout: float = 30) -> None:
