@@ -35,7 +35,12 @@ def memory_app(monkeypatch):
     def process_event(payload):  # the name is what matters: the worker runs the real one
         raise AssertionError("never run here")
 
+    @celery.task(name="app.bot.tasks.record_dead_letter", shared=False)
+    def record_dead_letter(source, reason, body):
+        raise AssertionError("never run here")
+
     monkeypatch.setattr(tasks, "process_event", process_event)  # what the consumer forwards with
+    monkeypatch.setattr(tasks, "record_dead_letter", record_dead_letter)
     yield celery
     celery.close()
 
@@ -99,17 +104,50 @@ def test_the_worker_turns_a_delivery_into_a_task_that_names_it_but_never_repeats
     assert task.properties["delivery_mode"] == 2
 
 
-@pytest.mark.parametrize("junk", [b"not json at all", b"[1, 2, 3]", b'{"type": "event_callback"}'])
-def test_a_message_that_is_not_a_delivery_is_dropped_not_retried_forever(memory_app, junk):
-    with memory_app.connection_for_write() as conn:
-        producer = memory_app.amqp.Producer(conn, auto_declare=False)
-        producer.maybe_declare(settings.CHARLA_DELIVERIES_QUEUE)
-        producer.publish(junk, exchange="charla", routing_key="deliveries.slack", content_type="application/json",
-                         content_encoding="utf-8")
-
+@pytest.mark.parametrize("junk, reason", [(b"not json at all", "not JSON"), (b"[1, 2, 3]", "not a JSON object"),
+                                          (b'{"type": "event_callback"}', "event_id")])
+def test_a_message_that_is_not_a_delivery_becomes_a_dead_letter_not_a_retry_loop(memory_app, junk, reason):
+    publish_raw(memory_app, junk)
     consume_all(memory_app)
-
     assert read(memory_app, "deliveries") == [] and read(memory_app, "inbox") == []
+    (task,) = read(memory_app, "periodic")
+    assert task.headers["task"] == "app.bot.tasks.record_dead_letter"
+    (source, why, body), _, _ = json.loads(task.body)
+    assert source == "deliveries" and reason in why and body == junk.decode()
+
+
+def test_when_the_task_cannot_be_sent_the_delivery_stays_on_the_queue_and_the_consumer_reconnects(
+        memory_app, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    from app.bot import tasks
+    from app.bot.delivery_consumer import ForwardFailed
+
+    def broker_gone(payload):
+        raise OperationalError("connection reset by peer")
+
+    monkeypatch.setattr(tasks, "hand_on_delivery", broker_gone)
+    body = signed_body(slack_requests.mention("help", event_id="EvHANDOFF0003"))
+    publish_raw(memory_app, body)
+    with pytest.raises(ForwardFailed) as raised:
+        consume_all(memory_app)
+    # A connection error of the real transports is what makes Celery's consumer reconnect instead of
+    # stopping the worker ("Unrecoverable error").
+    from kombu.transport.pyamqp import Transport as RabbitMQ
+
+    from app.embedded_transport import EmbeddedTransport
+
+    for transport in (RabbitMQ, EmbeddedTransport):
+        assert isinstance(raised.value, transport.connection_errors), transport
+    assert [m.body for m in read(memory_app, "deliveries")] == [body]  # not acknowledged: handed out again
+
+
+def publish_raw(app, body: bytes) -> None:
+    with app.connection_for_write() as conn:
+        producer = app.amqp.Producer(conn, auto_declare=False)
+        producer.maybe_declare(settings.CHARLA_DELIVERIES_QUEUE)
+        producer.publish(body, exchange="charla", routing_key="deliveries.slack", content_type="application/json",
+                         content_encoding="utf-8")
 
 
 def test_argsrepr_for_a_slash_command_names_it_too():
