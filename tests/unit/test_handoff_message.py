@@ -66,6 +66,8 @@ def consume_all(app) -> None:
                 conn.drain_events(timeout=0.2)
         except TimeoutError:
             pass
+        finally:
+            channel.close()  # as a lost connection does: what was not acknowledged goes back to the queue
 
 
 def signed_body(payload: dict) -> bytes:
