@@ -7,7 +7,8 @@ import urllib.error
 
 from datetime import timedelta
 
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from slack_sdk.errors import SlackApiError
 
@@ -37,18 +38,36 @@ class RetryLater(Exception):
 def deliver(reply_id: int) -> str:
     """Post one pending reply. Returns 'sent', 'failed' or 'skipped'; raises RetryLater to be retried."""
     now = timezone.now()
-    claimed = Reply.objects.filter(pk=reply_id, status=Reply.Status.PENDING).filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)).update(
-        attempts=F("attempts") + 1, claimed_until=now + CLAIM_SECONDS)
-    if not claimed:
-        reply = Reply.objects.filter(pk=reply_id).first()
-        if reply is not None and reply.status == Reply.Status.PENDING:
-            # Another attempt holds it (or one died holding it): look again when that claim runs out,
-            # so a worker killed mid-post cannot leave the reply pending for ever.
-            raise RetryLater("another attempt holds this reply",
-                             seconds=max(1.0, (reply.claimed_until - now).total_seconds() + 0.5))
-        return "skipped"  # already posted or given up
+    pending = Reply.objects.filter(pk=reply_id, status=Reply.Status.PENDING)
+    claim = {"attempts": F("attempts") + 1, "claimed_until": now + CLAIM_SECONDS}
+    uncertain = False
+    if not pending.filter(claimed_until__isnull=True).update(**claim):
+        # A claim that ran out without being released: the attempt holding it died, maybe after Slack
+        # had the message. Claimed again only under that condition, and then checked before posting.
+        uncertain = bool(pending.filter(claimed_until__lt=now).update(**claim))
+        if not uncertain:
+            reply = Reply.objects.filter(pk=reply_id).first()
+            if reply is not None and reply.status == Reply.Status.PENDING:
+                # Another attempt holds it: look again when that claim runs out, so a worker killed
+                # mid-post cannot leave the reply pending for ever.
+                raise RetryLater("another attempt holds this reply",
+                                 seconds=max(1.0, (reply.claimed_until - now).total_seconds() + 0.5))
+            return "skipped"  # already posted or given up
     reply = Reply.objects.get(pk=reply_id)
+    if slack_client.is_local():
+        # No Slack app: the reply becomes the bot's message in our own store, in the same transaction that
+        # marks it sent, so it is recorded exactly once whatever dies when.
+        with transaction.atomic():
+            posted = slack_client.record_locally(reply.team, reply.channel, reply.text, reply.thread_ts)
+            _mark_sent(reply.pk, posted.ts)
+        return "sent"
+    if uncertain:
+        earlier = _posted_by_a_dead_attempt(reply)
+        if earlier is not None:
+            log.warning("reply %s was posted by an attempt that died before recording it; not posting again",
+                        reply.pk)
+            retrying.with_database_retries(_mark_sent, reply.pk, earlier.ts, waits=MARK_SENT_WAITS)
+            return "sent"
     try:
         posted = _post(reply)
     except RetryLater:
@@ -57,9 +76,32 @@ def deliver(reply_id: int) -> str:
     if posted is None:
         return "failed"
     # Posted: recording it must not fail now, or the reply would be posted again once the claim runs out.
-    # A database restart is ridden out here, well inside the claim (Slack has no idempotency key to lean on).
+    # A database restart is ridden out here, well inside the claim.
     retrying.with_database_retries(_mark_sent, reply.pk, posted.ts, waits=MARK_SENT_WAITS)
     return "sent"
+
+
+def _posted_by_a_dead_attempt(reply: Reply):
+    """Slack has no idempotency key, but each post carries the reply's id as message metadata: look for it
+    in the channel before posting again. An answer to a slash command goes to a response_url and cannot be
+    looked up; it is posted again (a rare duplicate, ephemeral)."""
+    if reply.response_url:
+        return None
+    try:
+        return slack_client.find_reply(reply.channel, reply.pk, reply.thread_ts, since=reply.created_at)
+    except SlackApiError as exc:
+        data = exc.response.data if isinstance(exc.response.data, dict) else {}
+        error, status = data.get("error", ""), exc.response.status_code
+        if status == 429 or status >= 500 or error in TRANSIENT_SLACK_ERRORS:
+            # Keep the claim (not released): the next attempt finds it run out and checks again.
+            raise RetryLater(f"could not check for an earlier post: {status} {error}".strip(),
+                             seconds=CLAIM_SECONDS.total_seconds() + 0.5) from None
+        log.warning("reply %s: cannot check for an earlier post (%s); posting, which may repeat it", reply.pk,
+                    error or status)
+        return None
+    except (urllib.error.URLError, socket.timeout, ConnectionError, TimeoutError, OSError) as exc:
+        raise RetryLater(f"could not check for an earlier post: {exc}",
+                         seconds=CLAIM_SECONDS.total_seconds() + 0.5) from None
 
 
 def _mark_sent(reply_id: int, slack_ts: str) -> None:
@@ -77,7 +119,7 @@ def _post(reply: Reply):
     try:
         if reply.response_url:
             return slack_client.post_to_response_url(reply.response_url, reply.text)
-        return slack_client.post_message(reply.team, reply.channel, reply.text, reply.thread_ts)
+        return slack_client.post_message(reply.channel, reply.text, reply.thread_ts, reply_id=reply.pk)
     except SlackApiError as exc:
         data = exc.response.data if isinstance(exc.response.data, dict) else {}
         return _slack_error(reply, exc.response.status_code, exc.response.headers or {}, data.get("error", ""))

@@ -13,6 +13,7 @@ from app.bot.models import Message
 from app.bot.slack_payloads import ts_to_datetime
 
 LOCAL_BOT_USER_ID = "UCHARLA"
+REPLY_METADATA_TYPE = "charla_reply"
 REQUEST_TIMEOUT_SECONDS = 10
 
 
@@ -36,11 +37,32 @@ def web_client() -> WebClient:
                      timeout=REQUEST_TIMEOUT_SECONDS, retry_handlers=[])
 
 
-def post_message(team: str, channel: str, text: str, thread_ts: str = "") -> Posted:
-    if settings.CONFIG.slack_bot_token is None:
-        return _record_locally(team, channel, text, thread_ts)
-    response = web_client().chat_postMessage(channel=channel, text=text, thread_ts=thread_ts or None)
+def is_local() -> bool:
+    return settings.CONFIG.slack_bot_token is None
+
+
+def post_message(channel: str, text: str, thread_ts: str = "", reply_id: int | None = None) -> Posted:
+    # The reply's id travels as message metadata, so an attempt that is unsure whether an earlier one got
+    # through can look for it (find_reply) instead of posting twice.
+    metadata = {"event_type": REPLY_METADATA_TYPE, "event_payload": {"reply_id": reply_id}} if reply_id else None
+    response = web_client().chat_postMessage(channel=channel, text=text, thread_ts=thread_ts or None,
+                                             metadata=metadata)
     return Posted(ts=response.get("ts", ""))
+
+
+def find_reply(channel: str, reply_id: int, thread_ts: str, since) -> Posted | None:
+    """The message posted for this reply, if there is one in the channel (or thread) since `since`."""
+    client = web_client()
+    query = {"channel": channel, "oldest": f"{since.timestamp() - 1:.6f}", "include_all_metadata": True,
+             "limit": 200}
+    response = (client.conversations_replies(ts=thread_ts, **query) if thread_ts
+                else client.conversations_history(**query))
+    for message in response.get("messages") or []:
+        metadata = message.get("metadata") or {}
+        if (metadata.get("event_type") == REPLY_METADATA_TYPE
+                and (metadata.get("event_payload") or {}).get("reply_id") == reply_id):
+            return Posted(ts=message.get("ts", ""))
+    return None
 
 
 def post_to_response_url(url: str, text: str) -> Posted:
@@ -51,7 +73,7 @@ def post_to_response_url(url: str, text: str) -> Posted:
     return Posted(ts="")
 
 
-def _record_locally(team: str, channel: str, text: str, thread_ts: str) -> Posted:
+def record_locally(team: str, channel: str, text: str, thread_ts: str) -> Posted:
     """With no Slack app, the reply is stored as the bot's message: the console shows it."""
     ts = f"{time.time():.6f}"
     Message.objects.create(team=team, channel=channel, ts=ts, user=LOCAL_BOT_USER_ID, is_bot=True, text=text,

@@ -100,6 +100,7 @@ class FakeSlack:
                 "authorization": headers.get("Authorization"),
                 "at": time.time(),
                 "answered": status,
+                "ts": payload.get("ts") if isinstance(payload, dict) else None,
             })
             self._cond.notify_all()
         return status, extra_headers, payload
@@ -118,7 +119,31 @@ class FakeSlack:
                              "message": {"text": body.get("text"), "ts": ts}}
         if method == "response_url":
             return 200, {}, {"ok": True}
+        if method in ("conversations.history", "conversations.replies"):
+            return 200, {}, {"ok": True, "messages": self._channel_messages(method, body), "has_more": False}
         return 200, {}, {"ok": True}
+
+    def _channel_messages(self, method: str, query: dict) -> list[dict]:
+        """What the bot posted to a channel (history: top level; replies: one thread), newest first, as
+        Slack lists them; metadata only when include_all_metadata is asked for."""
+        oldest = float(query.get("oldest") or 0)
+        with_metadata = str(query.get("include_all_metadata", "")).lower() in ("1", "true")
+        messages = []
+        for call in self.calls:
+            body = call["body"]
+            if (call["method"] != "chat.postMessage" or call["answered"] != 200
+                    or body.get("channel") != query.get("channel") or float(call["ts"] or 0) <= oldest):
+                continue
+            thread = body.get("thread_ts") or ""
+            if (method == "conversations.replies") != bool(thread) or (thread and thread != query.get("ts")):
+                continue
+            message = {"type": "message", "ts": call["ts"], "text": body.get("text"), "bot_id": "BFAKE"}
+            if thread:
+                message["thread_ts"] = thread
+            if with_metadata and body.get("metadata"):
+                message["metadata"] = body["metadata"]
+            messages.append(message)
+        return messages[::-1]
 
     def _handler_class(self):
         fake = self
@@ -149,6 +174,11 @@ class FakeSlack:
                 if self.path == "/_calls":
                     with fake._lock:
                         return self._send(200, list(fake.calls))
+                if self.path.startswith("/api/"):  # slack_sdk reads (conversations.history, ...) with GET
+                    path, _, query = self.path[len("/api/"):].partition("?")
+                    params = {k: v[0] for k, v in urllib.parse.parse_qs(query).items()}
+                    status, headers, payload = fake._record_and_answer(path, self.headers, params)
+                    return self._send(status, payload, headers)
                 self._send(404, {"ok": False, "error": "unknown_path"})
 
             def do_DELETE(self):
