@@ -232,8 +232,10 @@ def test_a_message_the_broker_cannot_take_says_so_and_is_sent_when_it_is_back(br
     with console.broker_outage():
         page.say("@charla status")
         held = page.wait.until(lambda d: next((m for m in page.find_all("#messages li.pending")
-                                               if "not handed on yet" in m.text), None))
-        assert "the broker is not answering. It is kept and sent when the broker is back." in held.text
+                                               if "not sent yet" in m.text), None))
+        assert held.find_element("css selector", ".status").text == (
+            "the broker is not answering; it is kept and handed on when the broker is back.")
+        assert "sending…" not in held.text
     # beat hands the kept delivery on; the worker stores it and answers.
     assert "Bot: up" in page.wait_for_bot_reply("Bot: up")
     assert page.find_all("#messages li.pending") == []

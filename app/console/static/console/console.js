@@ -139,11 +139,14 @@
 
   // A sent message stays greyed until the worker has stored it; if that takes a while, it says why.
   function waitFor(ts, item, kept) {
-    const status = item.querySelector(".status");
-    const say = (text) => { status.textContent = text; item.classList.add("held"); };
-    if (kept) say("not handed on yet: the broker is not answering. It is kept and sent when the broker is back.");
+    const say = (label, why) => {
+      item.querySelector("time").textContent = label;
+      item.querySelector(".status").textContent = why;
+      item.classList.add("held");
+    };
+    if (kept) say("not sent yet", "the broker is not answering; it is kept and handed on when the broker is back.");
     const timer = setTimeout(() => {
-      if (state.pending.get(ts) === item && !kept) say("queued, not stored yet: is the worker running?");
+      if (state.pending.get(ts) === item && !kept) say("queued", "not stored yet: is the worker running?");
     }, SLOW_MS);
     state.pending.set(ts, item);
     item.addEventListener("stored", () => clearTimeout(timer), { once: true });
