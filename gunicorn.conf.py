@@ -1,4 +1,5 @@
-"""gunicorn settings, read from the environment (Heroku sets PORT and WEB_CONCURRENCY).
+"""gunicorn settings. Every value comes from app/environment.py (the one place the environment is read), so a
+wrong PORT, WEB_CONCURRENCY or GUNICORN_* stops web with the same one-line message as every other variable.
 
 The same file serves every target; the numbers are chosen for Heroku's router and dyno lifecycle,
 which are the tightest of them:
@@ -10,39 +11,33 @@ which are the tightest of them:
   (Sync workers answer with `Connection: close` and do not keep connections at all; the value
   matters when a threaded worker class is chosen with GUNICORN_WORKER_CLASS.)
 """
-import os
+import sys
+from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # gunicorn reads this file before it adds its chdir
 
-def _int(name: str, default: int, minimum: int = 1) -> int:
-    value = (os.environ.get(name) or "").strip()
-    if not value:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = minimum - 1
-    if number < minimum:
-        raise SystemExit(f"charlandero: configuration error: {name}={value!r} is not a whole number >= {minimum}. "
-                         f"Set {name} to e.g. {default or 1000}, or unset it to use {default}.")
-    return number
+from app.environment import load_or_exit  # noqa: E402
 
+CONFIG = load_or_exit()
 
-bind = f"0.0.0.0:{_int('PORT', 8000)}"
+# Heroku, Docker and nginx reach web from outside its host (or container); a run started by ./charla on a
+# developer's machine answers that machine only (the console takes posts from whoever reaches it).
+bind = f"{'127.0.0.1' if CONFIG.local else '0.0.0.0'}:{CONFIG.port}"
 # Heroku sets WEB_CONCURRENCY from the dyno size (2 on 512 MB dynos); each Django worker is ~45 MB.
-workers = _int("WEB_CONCURRENCY", 2)
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "sync"
-threads = _int("GUNICORN_THREADS", 1)
+workers = CONFIG.web_concurrency
+worker_class = CONFIG.gunicorn_worker_class
+threads = CONFIG.gunicorn_threads
 # Fail at start, once, with the configuration message, rather than in every worker; the workers
 # share the loaded code copy-on-write, which keeps a 512 MB dyno comfortable.
 preload_app = True
 timeout = 25            # < the router's 30 s request timeout
 graceful_timeout = 20   # < the 30 s between SIGTERM and SIGKILL
-keepalive = _int("GUNICORN_KEEPALIVE", 95)  # > the router's 90 s idle timeout
+keepalive = CONFIG.gunicorn_keepalive  # > the router's 90 s idle timeout
 # Workers are not recycled by default: a worker's RSS stayed flat (62.1 -> 62.2 MB) over 250,000 requests,
 # and a recycle every 2,000 requests (the usual leak workaround) put a replacement worker on the path every
 # second or two under load, taking ingest p99 from ~15 ms to 70-200 ms (bench/README.md). If a leak ever
 # shows up (R14 on Heroku), GUNICORN_MAX_REQUESTS=N turns recycling on, with 10 % jitter.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 0, minimum=0)
+max_requests = CONFIG.gunicorn_max_requests
 max_requests_jitter = max_requests // 10
 accesslog = "-"
 errorlog = "-"

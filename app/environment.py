@@ -19,8 +19,10 @@ import dj_database_url
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 BROKER_VARIABLES = ("CELERY_BROKER_URL", "CLOUDAMQP_URL", "RABBITMQ_URL", "REDIS_URL")
+DATABASE_SCHEMES = ("postgres", "postgresql", "pgsql", "postgis", "sqlite")  # with the drivers we install
 SUPPORTED_BROKER_SCHEMES = ("amqp", "amqps", "pyamqp", "redis", "rediss", "sqla+sqlite", "charla-sqlite+sqlite")
 EMBEDDED_BROKER_SCHEME = "charla-sqlite+sqlite"  # see app/embedded_broker.py
+DEFAULT_PORT = 8000
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -53,6 +55,12 @@ class Config:
     secure_ssl_redirect: bool
     secure_hsts_seconds: int
     app_url: str | None
+    port: int                          # web's port (gunicorn binds it; `bin/process all` prints it)
+    gunicorn_worker_class: str
+    gunicorn_threads: int
+    gunicorn_keepalive: int
+    gunicorn_max_requests: int
+    local: bool                        # started by ./charla on a developer's machine (CHARLA_LOCAL=1)
     console_enabled: bool = field(default=False)
 
     @property
@@ -91,7 +99,7 @@ def _flag(env, name: str, default: bool) -> bool:
     raise ConfigError(f"{name}={value!r} is not a yes/no value. Set {name} to 1/true/yes or 0/false/no.")
 
 
-def _positive_int(env, name: str, default: int, minimum: int = 1) -> int:
+def _positive_int(env, name: str, default: int, minimum: int = 1, maximum: int | None = None) -> int:
     value = _get(env, name)
     if value is None:
         return default
@@ -99,9 +107,10 @@ def _positive_int(env, name: str, default: int, minimum: int = 1) -> int:
         number = int(value)
     except ValueError:
         number = minimum - 1
-    if number < minimum:
-        raise ConfigError(f"{name}={value!r} is not a whole number >= {minimum}. "
-                          f"Set {name} to e.g. {default}, or unset it to use {default}.")
+    if number < minimum or (maximum is not None and number > maximum):
+        bounds = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise ConfigError(f"{name}={value!r} is not a whole number {bounds}. "
+                          f"Set {name} to e.g. {default or 1000}, or unset it to use {default}.")
     return number
 
 
@@ -135,11 +144,17 @@ def _database(env, data_dir: Path) -> tuple[dict, str]:
     if url is None:
         url = f"sqlite:///{data_dir / 'charla.sqlite3'}"
         source = "default (SQLite in DATA_DIR)"
+    fix = "Use e.g. postgres://user:password@host:5432/dbname, or unset it for SQLite in DATA_DIR."
+    scheme = urlsplit(url).scheme if "://" in url else ""
+    if scheme not in DATABASE_SCHEMES:
+        # Our own words: dj-database-url's message lists every scheme it knows, most of them not for this app.
+        what = f"has scheme {scheme!r}, which" if scheme else "has no scheme (postgres://...), so it"
+        raise ConfigError(f"DATABASE_URL {what} is not a database this app supports. {fix}")
     try:
         db = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
-    except Exception as exc:  # dj-database-url raises several types for bad URLs
-        raise ConfigError(f"DATABASE_URL is not a database URL ({exc}). "
-                          "Use e.g. postgres://user:password@host:5432/dbname, or unset it for SQLite.") from None
+    except Exception:  # dj-database-url raises several types for bad URLs; the URL may hold a password
+        raise ConfigError("DATABASE_URL is not a URL dj-database-url can read (a port that is not a number, or a "
+                          f"character in the password that needs %-quoting?). {fix}") from None
     if db["ENGINE"].endswith("sqlite3"):
         db["CONN_MAX_AGE"] = 0
         # WAL + IMMEDIATE transactions let web, worker and beat share one file without "database is locked".
@@ -171,19 +186,31 @@ def _console_signing_secret(secret_key: str) -> str:
     return hmac.new(secret_key.encode(), b"charlandero-local-console", hashlib.sha256).hexdigest()
 
 
+def _console_enabled(env, debug: bool, local: bool, token: str | None) -> bool:
+    """The console takes posts from anyone who reaches it: on where it is meant to be, off elsewhere."""
+    wanted = _flag(env, "CONSOLE_ENABLED", debug or local)
+    if wanted and token and _get(env, "CONSOLE_ENABLED") is not None:
+        raise ConfigError("CONSOLE_ENABLED is on but SLACK_BOT_TOKEN is set: the local console only runs without a "
+                          "Slack app. Unset CONSOLE_ENABLED, or unset SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.")
+    return wanted and token is None
+
+
 def load(environ=None) -> Config:
     if environ is None:
         _read_dotenv()
         environ = os.environ
     env = environ
 
-    debug = _flag(env, "DEBUG", False)
+    # The local defaults, here and nowhere else: `./charla run|doctor|manifest` set CHARLA_LOCAL=1, and a
+    # developer's machine with no SECRET_KEY then runs in DEBUG (a development key) with the console on.
+    local = _flag(env, "CHARLA_LOCAL", False)
     secret_key = _get(env, "SECRET_KEY")
+    debug = _flag(env, "DEBUG", local and secret_key is None)
     if secret_key is None:
         if not debug:
             raise ConfigError("SECRET_KEY is not set and DEBUG is off. Set SECRET_KEY to a long random string "
-                              "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
-                              "or set DEBUG=1 for local development.")
+                              "(python -c 'import secrets; print(secrets.token_urlsafe(50))'); on a development "
+                              "machine use ./charla run, ./charla doctor or ./charla manifest (DEBUG=1 for you).")
         secret_key = "insecure-local-development-key-do-not-use-in-production"
     elif not debug and len(secret_key) < 32:
         raise ConfigError("SECRET_KEY is shorter than 32 characters. Set SECRET_KEY to a long random string "
@@ -245,7 +272,14 @@ def load(environ=None) -> Config:
         secure_ssl_redirect=_flag(env, "SECURE_SSL_REDIRECT", False),
         secure_hsts_seconds=_positive_int(env, "SECURE_HSTS_SECONDS", 0, minimum=0),
         app_url=_app_url(env),
-        console_enabled=token is None,
+        port=_positive_int(env, "PORT", DEFAULT_PORT, maximum=65535),
+        gunicorn_worker_class=_get(env, "GUNICORN_WORKER_CLASS") or "sync",
+        gunicorn_threads=_positive_int(env, "GUNICORN_THREADS", 1),
+        # gunicorn.conf.py says why 95 s and why 0 (no recycling) by default.
+        gunicorn_keepalive=_positive_int(env, "GUNICORN_KEEPALIVE", 95),
+        gunicorn_max_requests=_positive_int(env, "GUNICORN_MAX_REQUESTS", 0, minimum=0),
+        local=local,
+        console_enabled=_console_enabled(env, debug, local, token),
     )
 
 
@@ -253,5 +287,6 @@ def load_or_exit() -> Config:
     try:
         return load()
     except ConfigError as exc:
-        sys.stderr.write(f"charlandero: configuration error: {exc}\n")
+        one_line = " ".join(str(exc).split())  # a value with a newline in it must not break the one line
+        sys.stderr.write(f"charlandero: configuration error: {one_line}\n")
         raise SystemExit(2) from None

@@ -88,6 +88,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"one_line_warning": {"()": "app.log_filters.OneLineWarning"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": CONFIG.log_level},
     "loggers": {
@@ -95,6 +96,7 @@ LOGGING = {
         "celery.app.trace": {"level": "DEBUG" if CONFIG.log_level == "DEBUG" else "WARNING"},
         "celery.worker.strategy": {"level": "DEBUG" if CONFIG.log_level == "DEBUG" else "WARNING"},
         "slack_sdk": {"level": "WARNING"},
+        "django.security.DisallowedHost": {"filters": ["one_line_warning"]},
     },
 }
 

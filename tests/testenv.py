@@ -14,5 +14,6 @@ os.environ["SLACK_BOT_TOKEN"] = "xoxb-test-" + secrets.token_hex(8)
 os.environ["SLACK_SIGNING_SECRET"] = secrets.token_hex(16)
 os.environ["DEBUG"] = "0"
 os.environ["LOG_LEVEL"] = "INFO"
-for name in ("CLOUDAMQP_URL", "RABBITMQ_URL", "REDIS_URL", "AGENDA_FEED_URL", "SLACK_API_URL", "PORT"):
+for name in ("CLOUDAMQP_URL", "RABBITMQ_URL", "REDIS_URL", "AGENDA_FEED_URL", "SLACK_API_URL", "PORT", "CHARLA_LOCAL",
+             "CONSOLE_ENABLED"):
     os.environ.pop(name, None)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from urllib.parse import urlsplit
 
 from django.utils import timezone
 
@@ -39,13 +40,20 @@ def health_summary() -> dict:
     }
 
 
+def readable_date(moment, now=None) -> str:
+    """`Thu 21 Jan, 18:00 UTC` this year, `Thu 21 Jan 2027, 18:00 UTC` any other year."""
+    moment, now = timezone.localtime(moment), timezone.localtime(now)
+    year = "" if moment.year == now.year else f" {moment.year}"
+    return f"{moment:%a} {moment.day} {moment:%b}{year}, {moment:%H:%M %Z}"
+
+
 def next_event() -> dict | None:
     item = next_item()
     if item is None:
         return None
-    return {"title": item.title, "starts_at": item.starts_at.isoformat(),
-            "starts": timezone.localtime(item.starts_at).strftime("%a %d %b, %H:%M %Z"),
-            "location": item.location, "url": item.url}
+    web = urlsplit(item.url or "").scheme in ("http", "https")  # a feed's other schemes are not links
+    return {"title": item.title, "starts_at": item.starts_at.isoformat(), "starts": readable_date(item.starts_at),
+            "location": item.location, "url": item.url if web else None}
 
 
 def snapshot(team: str) -> dict:

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", views.index, name="console"),
     path("console/send", views.send, name="console-send"),
     path("console/feed", views.feed, name="console-feed"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -1,7 +1,8 @@
 """The local console: a web page that talks to the bot through the same signed path Slack uses.
 
-It exists only while no Slack app is configured (settings.CONFIG.console_enabled); with Slack
-credentials set, `/` says so and the console's API answers 404, so nothing can be sent through it.
+Whoever reaches it can post as anyone, so it is on only where it is meant to be (settings.CONFIG.console_enabled:
+a local run, DEBUG, or CONSOLE_ENABLED=1) and never with a Slack app. Off, its page and API answer 404 (with
+Slack credentials set, `/` says the bot lives in Slack), so nothing can be sent or read through it.
 """
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ import re
 
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
+from app.bot.models import InboundEvent
 from app.bot.selectors import recent_messages
 from app.bot.views import accept_event
 from app.console import status, workspace
@@ -25,6 +27,7 @@ from app.console.workspace import BadInput
 
 log = logging.getLogger(__name__)
 FEED_LIMIT = 50
+FAVICON = "console/favicon.svg"
 MENTIONED = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 
 
@@ -37,7 +40,7 @@ def console_only(view):
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         if not _enabled():
-            raise Http404("The local console is off: this bot is connected to Slack.")
+            raise Http404("The local console is off.")
         return view(request, *args, **kwargs)
     return wrapper
 
@@ -58,7 +61,9 @@ def _static(path: str) -> str | None:
 @require_safe
 def index(request):
     if not _enabled():
-        return render(request, "console/connected.html")
+        if settings.CONFIG.slack_bot_token:
+            return render(request, "console/connected.html", {"favicon": _static(FAVICON)})
+        return render(request, "console/off.html", {"favicon": _static(FAVICON)}, status=404)
     get_token(request)
     css, js = _static("console/console.css"), _static("console/console.js")
     context = {
@@ -70,12 +75,21 @@ def index(request):
         "max_name_length": workspace.MAX_NAME_LENGTH,
         "css": css,
         "js": js,
+        "favicon": _static(FAVICON),
         "config": {"sendUrl": reverse("console-send"), "feedUrl": reverse("console-feed"),
                    "botName": workspace.BOT_NAME, "dmKey": workspace.DM_KEY},
         **status.snapshot(workspace.TEAM_ID),
     }
-    response = render(request, "console/index.html", context)
-    return response
+    return render(request, "console/index.html", context)
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico on every page (the admin's too): the bot's icon, console on or off."""
+    url = _static(FAVICON)
+    if url is None:
+        raise Http404("static files are not collected")
+    return HttpResponseRedirect(url)
 
 
 def _posted(request) -> dict:
@@ -112,7 +126,10 @@ def send(request):
         log.warning("console message refused by the events edge: %s %s", answer.status_code, reason)
         return JsonResponse({"ok": False, "error": reason or "refused", "status": answer.status_code},
                             status=answer.status_code)
-    return JsonResponse({"ok": True, "status": answer.status_code, "ts": payload["event"]["ts"],
+    # 200 means the delivery is safe: queued, or kept in the database while the broker does not answer (then
+    # beat hands it on when the broker is back). The page says which, instead of an endless "sending…".
+    kept = InboundEvent.objects.filter(key=payload["event_id"], parked=True).exists()
+    return JsonResponse({"ok": True, "status": answer.status_code, "ts": payload["event"]["ts"], "kept": kept,
                          "channel": channel.id, "user": {"id": person.id, "name": person.name}})
 
 

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Entry point of the Charlandero image: `IMAGE [all|web|worker|beat|release] [extra args]`, or any
 # other command, which runs as given (`IMAGE python manage.py doctor`, `IMAGE bin/process web`, `IMAGE sh`).
+# A command next to the all-in-one container (`docker exec charla /app/deploy/docker/entrypoint.sh python
+# manage.py doctor`) uses the SECRET_KEY `all` generated in the data volume, when none is given.
 # A role goes to bin/process, so the processes are the same as on Heroku and on plain VMs.
 set -eu
 
@@ -8,6 +10,10 @@ role="${1:-all}"
 case "$role" in
   all|web|worker|beat|release) if [ "$#" -gt 0 ]; then shift; fi ;;
   *)
+    if [ -z "${SECRET_KEY:-}" ] && [ -r "${DATA_DIR:-/data}/secret_key" ]; then
+      SECRET_KEY="$(cat "${DATA_DIR:-/data}/secret_key")"
+      export SECRET_KEY
+    fi
     # One word with spaces (a platform that passes the command as a string, e.g. "bin/process web"):
     # let a shell split it. Otherwise run the command as given.
     if [ "$#" -eq 1 ] && [ "${1#* }" != "$1" ] && ! [ -e "$1" ]; then exec sh -c "$1"; fi

@@ -296,7 +296,7 @@ awk -v s="${took[all_stop]}" 'BEGIN { exit !(s < 9.5) }' \
 say "all-in-one stopped on SIGTERM in ${took[all_stop]} s (exit code $(podman inspect --format '{{.State.ExitCode}}' "$prefix-all"))"
 podman rm -f "$prefix-all" > /dev/null 2>&1
 say "no Slack variables: the same volume, the local console"
-run_container "$prefix-console" -v "$prefix-data:/data" -e PORT="$all_port" "$image"
+run_container "$prefix-console" -v "$prefix-data:/data" -e PORT="$all_port" -e CONSOLE_ENABLED=1 "$image"
 wait_healthy "$prefix-console" 120 > /dev/null || fail "the console container never became healthy"
 console_status="$(curl -sL -o "$tmp/console.html" -w '%{http_code}' "http://localhost:$all_port/")"
 [ "$console_status" = 200 ] || fail "GET / answered $console_status in console mode"

@@ -1,4 +1,4 @@
-"""Fixtures for the console: a second bot stack running in console mode (no Slack credentials).
+"""Fixtures for the console: a second bot stack running in console mode (no Slack credentials, CONSOLE_ENABLED=1).
 
 The test process itself has Slack secrets (tests/testenv.py), so in-process Django has the console
 off; the console is exercised through this stack's web process, over HTTP, like a person would.
@@ -6,7 +6,10 @@ off; the console is exercised through this stack's web process, over HTTP, like 
 It shares the test database with the tests (they read what the worker wrote) but has its own data
 folder and its own embedded broker: the shared `stack` has a token and consumes the same queue
 names, and it must never pick up a console event (it would post the reply to the fake Slack), nor
-this worker one of its events.
+this worker one of its events. Its beat hands on deliveries web kept in the database while the broker
+was out; both beats would re-drive each other's kept deliveries, so the console's outage test runs
+before anything starts the shared `stack` (this folder's modules come first, and it starts none before
+test_console_http.py's last test).
 """
 from __future__ import annotations
 
@@ -29,17 +32,18 @@ CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 @pytest.fixture(scope="module")
 def console_stack(django_db_setup, django_db_blocker, static_files, fake_slack, tmp_path_factory):
-    """web + worker with no Slack credentials: the console is on and replies are stored, not posted."""
+    """web + worker + beat with no Slack credentials: the console is on and replies are stored, not posted."""
     from django.db import connection
 
     with django_db_blocker.unblock():
         db_url = database_url(connection.settings_dict)
     home = tmp_path_factory.mktemp("console-stack")
     app = start_stack(database_url=db_url, broker_url=f"charla-sqlite+sqlite:///{home / 'broker.sqlite3'}",
-                      data_dir=home, logs=home / "logs", fake=fake_slack, roles=("worker", "web"),
+                      data_dir=home, logs=home / "logs", fake=fake_slack, roles=("worker", "beat", "web"),
                       unset=SLACK_SECRETS,
+                      # DEBUG is off, as in production, where the console is on only when asked for;
                       # a short soft shutdown: nothing is left running when the module's tests end
-                      extra_env={"CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT": "1"})
+                      extra_env={"CONSOLE_ENABLED": "1", "CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT": "1"})
     yield app
     app.stop_all()
 

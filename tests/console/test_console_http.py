@@ -10,6 +10,8 @@ import pytest
 from app.bot.models import CommandUse, InboundEvent, Message
 from app.bot.slack_client import LOCAL_BOT_USER_ID
 from app.console import workspace
+from tests.console.conftest import SLACK_SECRETS
+from tests.support.stack import database_url, start_stack
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -17,6 +19,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def bot_replies(channel: str) -> list[Message]:
     return list(Message.objects.filter(channel=channel, is_bot=True).order_by("id"))
+
+
+def test_the_favicon_is_served(visitor):
+    found = visitor.request("GET", "/favicon.ico")  # urllib follows the redirect to the hashed static file
+    assert found.status == 200 and found.headers["Content-Type"].startswith("image/svg+xml")
+    assert b"<svg" in found.body
+    assert re.search(r'<link rel="icon" type="image/svg\+xml" href="/static/console/favicon\.[0-9a-f]+\.svg">',
+                     visitor.open_page().body.decode())
 
 
 def test_the_page_and_its_static_files_are_served(visitor):
@@ -179,9 +189,37 @@ def test_with_slack_credentials_the_console_is_off(live):
     assert b"connected to Slack" in page.body and b'id="message-text"' not in page.body
     assert live.get("/console/feed?channel=CGENERAL").status == 404
     # Even with a valid CSRF cookie and token, nothing is accepted.
-    token = secrets.token_hex(16)
     body = json.dumps({"user": "ana", "channel": "CGENERAL", "text": "@charla help"}).encode()
-    refused = live.post("/console/send", body, {"Content-Type": "application/json", "Cookie": f"csrftoken={token}",
-                                                "X-CSRFToken": token})
-    assert refused.status == 404
+    assert csrf_post(live, "/console/send", body).status == 404
     assert not InboundEvent.objects.exists() and not Message.objects.exists()
+
+
+def csrf_post(app, path: str, body: bytes):
+    """A POST that passes Django's CSRF check (cookie and header agree), so only the view can refuse it."""
+    token = secrets.token_hex(16)
+    return app.post(path, body, {"Content-Type": "application/json", "Cookie": f"csrftoken={token}",
+                                 "X-CSRFToken": token})
+
+
+def test_in_production_the_console_is_off_unless_asked_for(django_db_setup, django_db_blocker, static_files,
+                                                          fake_slack, tmp_path):
+    """SECRET_KEY set, DEBUG off, no Slack app and no CONSOLE_ENABLED: no page to post from, nothing to read."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        db_url = database_url(connection.settings_dict)
+    app = start_stack(database_url=db_url, broker_url=f"charla-sqlite+sqlite:///{tmp_path / 'broker.sqlite3'}",
+                      data_dir=tmp_path, logs=tmp_path / "logs", fake=fake_slack, roles=("web",),
+                      unset=SLACK_SECRETS + ("CONSOLE_ENABLED", "CHARLA_LOCAL"))
+    try:
+        page = app.get("/")
+        assert page.status == 404
+        assert b"local console is off" in page.body and b"CONSOLE_ENABLED=1" in page.body
+        assert b'id="message-text"' not in page.body and b"csrfmiddlewaretoken" not in page.body
+        assert app.get("/console/feed?channel=CGENERAL").status == 404
+        body = json.dumps({"user": "mallory", "channel": "CGENERAL", "text": "@charla help"}).encode()
+        assert csrf_post(app, "/console/send", body).status == 404
+        assert app.get("/healthz").status == 200 and app.get("/favicon.ico").status == 200
+        assert not InboundEvent.objects.exists() and not Message.objects.exists()
+    finally:
+        app.stop_all()

@@ -92,3 +92,11 @@ def test_a_static_file_that_was_not_collected_does_not_break_the_page():
     from app.console.views import _static
 
     assert _static("console/never-collected.css") is None  # the page then shows how to fix it
+
+
+def test_dates_carry_the_year_when_it_is_not_this_one():
+    from datetime import datetime, timezone
+
+    now = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
+    assert status.readable_date(datetime(2026, 12, 3, 18, 0, tzinfo=timezone.utc), now) == "Thu 3 Dec, 18:00 UTC"
+    assert status.readable_date(datetime(2027, 1, 21, 18, 0, tzinfo=timezone.utc), now) == "Thu 21 Jan 2027, 18:00 UTC"

@@ -8,8 +8,8 @@ from tests.support import slack_requests
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CASES = [
-    ("help", ["*Commands*", "next — the next item on the agenda", "count &lt;@user&gt;"]),
-    ("ayuda", ["*Comandos*", "siguiente — la próxima cita de la agenda", "cuenta &lt;@usuario&gt;"]),
+    ("help", ["*Commands*", "• `next` — the next item on the agenda", "• `count &lt;@user&gt;` — how many"]),
+    ("ayuda", ["*Comandos*", "• `siguiente` — la próxima cita de la agenda", "• `cuenta &lt;@usuario&gt;` — cuántos"]),
     ("status", ["Bot: up", "database: ok", "queues: deliveries"]),
     ("ve", ["Bot: en marcha", "base de datos: bien", "colas: deliveries"]),
     ("next", ["Next up: *"]),
@@ -20,6 +20,9 @@ CASES = [
     ("busca zzzinexistente", ["No encontré nada para «zzzinexistente»"]),
     ("count <@U0BOB>", ["<@U0BOB> has written 2 messages here (2 in all)"]),
     ("cuenta <@U0BOB>", ["<@U0BOB> ha escrito 2 mensajes aquí (2 en total)"]),
+    ("count lucia", ["I don't know “lucia”: mention someone in this workspace with @, for example `count @ana`."]),
+    ("cuenta @nadie", ["No conozco a «@nadie»: menciona con @ a alguien de este espacio, por ejemplo `cuenta @ana`."]),
+    ("search <!channel>", ["Nothing found for “@channel”."]),  # echoed as a word: no notification for everyone
     ("stats", ["Command use: ", "help 1", "search 1"]),
     ("estadisticas", ["Uso de comandos: ", "ayuda 1", "busca 1"]),
     ("Estadísticas", ["Uso de comandos: "]),

@@ -56,12 +56,47 @@ def test_database_url_is_parsed_with_dj_database_url():
     ({"SECRET_KEY": GOOD_KEY, "LOG_LEVEL": "LOUD"}, ["LOG_LEVEL", "DEBUG, INFO"]),
     ({"SECRET_KEY": GOOD_KEY, "SLACK_API_URL": "slack.com"}, ["SLACK_API_URL"]),
     ({"SECRET_KEY": GOOD_KEY, "CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT": "soon"}, ["CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT"]),
+    ({"SECRET_KEY": GOOD_KEY, "PORT": "abc"}, ["PORT='abc'", "from 1 to 65535"]),
+    ({"SECRET_KEY": GOOD_KEY, "PORT": "70000"}, ["PORT='70000'"]),
+    ({"SECRET_KEY": GOOD_KEY, "CONSOLE_ENABLED": "sometimes"}, ["CONSOLE_ENABLED", "1/true/yes"]),
+    ({"SECRET_KEY": GOOD_KEY, "CONSOLE_ENABLED": "1", "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"},
+     ["CONSOLE_ENABLED", "SLACK_BOT_TOKEN"]),
 ], ids=lambda v: ",".join(v) if isinstance(v, dict) else None)
 def test_a_wrong_or_missing_variable_is_named_with_its_fix(env, names):
     with pytest.raises(ConfigError) as error:
         load(env)
     for name in names:
         assert name in str(error.value)
+
+
+@pytest.mark.parametrize("url", ["garbage", "nonsense://x", "mysql://u:hunter2@db/x", "postgres://u:hunter2@db:port/x"])
+def test_a_bad_database_url_gets_our_one_line_and_never_its_password(url):
+    with pytest.raises(ConfigError) as error:
+        load({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": url})
+    message = str(error.value)
+    assert message.startswith("DATABASE_URL ") and "postgres://user:password@host:5432/dbname" in message
+    assert "\n" not in message and "hunter2" not in message
+    assert "cockroach" not in message and "registered" not in message  # not dj-database-url's list of schemes
+
+
+def test_the_console_is_off_in_production_unless_asked_for(tmp_path):
+    production = {"SECRET_KEY": GOOD_KEY, "DATA_DIR": str(tmp_path)}
+    assert not load(production).console_enabled  # DEBUG off, no Slack app: still no posting surface
+    assert load({**production, "CONSOLE_ENABLED": "1"}).console_enabled
+    assert load({**production, "DEBUG": "1"}).console_enabled
+    assert not load({**production, "DEBUG": "1", "CONSOLE_ENABLED": "0"}).console_enabled
+    slack = {**production, "DEBUG": "1", "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
+    assert not load(slack).console_enabled  # never with a Slack app
+    assert not load({**slack, "CHARLA_LOCAL": "1"}).console_enabled
+
+
+def test_the_local_defaults_live_in_one_place(tmp_path):
+    local = load({"CHARLA_LOCAL": "1", "DATA_DIR": str(tmp_path)})  # what ./charla run|doctor|manifest set
+    assert local.debug and local.console_enabled and local.local and local.port == 8000
+    with_key = load({"CHARLA_LOCAL": "1", "SECRET_KEY": GOOD_KEY, "DATA_DIR": str(tmp_path)})
+    assert not with_key.debug and with_key.console_enabled  # a key given: not DEBUG, still the local console
+    with pytest.raises(ConfigError):
+        load({"DATA_DIR": str(tmp_path)})  # anywhere else, no SECRET_KEY is an error
 
 
 @pytest.mark.parametrize("role", ["web", "worker", "beat", "release"])
@@ -111,10 +146,30 @@ def gunicorn_settings(env: dict) -> dict:
         return runpy.run_path(str(REPO / "gunicorn.conf.py"))
 
 
-def test_gunicorn_workers_are_not_recycled_unless_asked():
-    assert gunicorn_settings({})["max_requests"] == 0  # 0: gunicorn never recycles
-    asked = gunicorn_settings({"GUNICORN_MAX_REQUESTS": "5000"})
+def test_gunicorn_workers_are_not_recycled_unless_asked(tmp_path):
+    env = {"SECRET_KEY": GOOD_KEY, "DATA_DIR": str(tmp_path)}
+    assert gunicorn_settings(env)["max_requests"] == 0  # 0: gunicorn never recycles
+    asked = gunicorn_settings({**env, "GUNICORN_MAX_REQUESTS": "5000"})
     assert (asked["max_requests"], asked["max_requests_jitter"]) == (5000, 500)
+
+
+def test_gunicorn_reads_its_settings_from_the_one_configuration(tmp_path):
+    env = {"SECRET_KEY": GOOD_KEY, "DATA_DIR": str(tmp_path)}
+    assert gunicorn_settings(env)["bind"] == "0.0.0.0:8000"  # Heroku, Docker, nginx reach it from outside
+    given = gunicorn_settings({**env, "PORT": "5123", "WEB_CONCURRENCY": "3", "GUNICORN_KEEPALIVE": "120"})
+    assert (given["bind"], given["workers"], given["keepalive"]) == ("0.0.0.0:5123", 3, 120)
+    local = gunicorn_settings({"CHARLA_LOCAL": "1", "DATA_DIR": str(tmp_path)})
+    assert local["bind"] == "127.0.0.1:8000"  # ./charla run answers its own machine only
+
+
+@pytest.mark.parametrize("name,value,expected", [
+    ("GUNICORN_MAX_REQUESTS", "often", "GUNICORN_MAX_REQUESTS='often' is not a whole number >= 0"),
+    ("PORT", "abc", "PORT='abc' is not a whole number from 1 to 65535"),
+    ("GUNICORN_THREADS", "0", "GUNICORN_THREADS='0' is not a whole number >= 1"),
+])
+def test_a_wrong_web_setting_stops_gunicorn_with_one_line(name, value, expected, tmp_path, capsys):
     with pytest.raises(SystemExit) as error:
-        gunicorn_settings({"GUNICORN_MAX_REQUESTS": "often"})
-    assert "GUNICORN_MAX_REQUESTS='often' is not a whole number >= 0" in str(error.value)
+        gunicorn_settings({"SECRET_KEY": GOOD_KEY, "DATA_DIR": str(tmp_path), name: value})
+    assert error.value.code == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"charlandero: configuration error: {expected}")

@@ -7,10 +7,25 @@ from app.bot.commands.registry import REGISTRY, CommandContext, fold
 from app.bot import selectors
 
 USER_REFERENCE = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
+SLACK_TOKEN = re.compile(r"<([^<>]*)>")
 
 
 def unescape_slack(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def readable(text: str) -> str:
+    """Slack's tokens in what someone typed, as plain words: echoing `<!channel>` back would notify everyone."""
+    def plain(match: re.Match) -> str:
+        target, _, label = match.group(1).partition("|")
+        if target.startswith("!"):
+            return label or "@" + target[1:].split("^")[0]
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("@"):
+            return "@" + (label or target[1:])
+        return label or target
+    return SLACK_TOKEN.sub(plain, text)
 
 
 def literal(text: str) -> str:
@@ -19,20 +34,21 @@ def literal(text: str) -> str:
 
 
 @REGISTRY.command("help", es="ayuda", en="help",
-                  usage_es="ayuda — esta lista de comandos",
-                  usage_en="help — this list of commands")
+                  usage_es="ayuda", about_es="esta lista de comandos",
+                  usage_en="help", about_en="this list of commands")
 def show_help(ctx: CommandContext) -> str:
     lines = [ctx.say(es="*Comandos* (también en inglés: help, status, next, search, count, stats):",
                      en="*Commands* (also in Spanish: ayuda, ve, siguiente, busca, cuenta, estadisticas):")]
-    lines += [f"• `{literal(cmd.usage[ctx.language])}`" for cmd in REGISTRY.commands]
+    # What to type as code, what it does as text.
+    lines += [f"• `{literal(cmd.usage[ctx.language])}` — {literal(cmd.about[ctx.language])}" for cmd in REGISTRY.commands]
     lines.append(ctx.say(es="Mencióname (@charla ayuda), escríbeme por mensaje directo o usa /charla ayuda.",
                          en="Mention me (@charla help), send me a direct message, or use /charla help."))
     return "\n".join(lines)
 
 
 @REGISTRY.command("status", es="ve", en="status",
-                  usage_es="ve — estado del bot, la base de datos y las colas",
-                  usage_en="status — health of the bot, database and queues")
+                  usage_es="ve", about_es="estado del bot, la base de datos y las colas",
+                  usage_en="status", about_en="health of the bot, database and queues")
 def show_status(ctx: CommandContext) -> str:
     from app.ops import health
 
@@ -49,8 +65,8 @@ def show_status(ctx: CommandContext) -> str:
 
 
 @REGISTRY.command("next", es="siguiente", en="next",
-                  usage_es="siguiente — la próxima cita de la agenda",
-                  usage_en="next — the next item on the agenda")
+                  usage_es="siguiente", about_es="la próxima cita de la agenda",
+                  usage_en="next", about_en="the next item on the agenda")
 def show_next(ctx: CommandContext) -> str:
     from app.agenda.selectors import next_item
 
@@ -65,26 +81,32 @@ def show_next(ctx: CommandContext) -> str:
 
 
 @REGISTRY.command("search", es="busca", en="search",
-                  usage_es="busca <texto> — busca en el catálogo",
-                  usage_en="search <text> — search the catalogue")
+                  usage_es="busca <texto>", about_es="busca en el catálogo",
+                  usage_en="search <text>", about_en="search the catalogue")
 def search(ctx: CommandContext) -> str:
     from app.agenda.selectors import search_catalogue
 
     if not ctx.args:
         return ctx.say(es="¿Qué busco? Por ejemplo: `busca celery`", en="Search for what? For example: `search celery`")
     found = search_catalogue(unescape_slack(ctx.args), limit=5)
+    # ctx.args arrives from Slack already escaped (&lt; &gt; &amp;): echoed as it came, its tokens as words.
+    said = readable(ctx.args)
     if not found:
-        # ctx.args arrives from Slack already escaped (&lt; &gt; &amp;): echoed as it came.
-        return ctx.say(es=f"No encontré nada para «{ctx.args}».", en=f"Nothing found for “{ctx.args}”.")
-    header = ctx.say(es=f"Encontré {len(found)} para «{ctx.args}»:", en=f"Found {len(found)} for “{ctx.args}”:")
+        return ctx.say(es=f"No encontré nada para «{said}».", en=f"Nothing found for “{said}”.")
+    header = ctx.say(es=f"Encontré {len(found)} para «{said}»:", en=f"Found {len(found)} for “{said}”:")
     return "\n".join([header] + [f"• *{literal(i.title)}*" + (f" — {i.url}" if i.url else "") for i in found])
 
 
 @REGISTRY.command("count", es="cuenta", en="count",
-                  usage_es="cuenta <@usuario> — cuántos mensajes ha escrito aquí",
-                  usage_en="count <@user> — how many messages they have written here")
+                  usage_es="cuenta <@usuario>", about_es="cuántos mensajes ha escrito aquí",
+                  usage_en="count <@user>", about_en="how many messages they have written here")
 def count_messages(ctx: CommandContext) -> str:
     match = USER_REFERENCE.search(ctx.args)
+    if match is None and ctx.args:
+        # A name Slack did not turn into a mention is nobody we can count: say so, never count someone else.
+        said = readable(ctx.args)
+        return ctx.say(es=f"No conozco a «{said}»: menciona con @ a alguien de este espacio, por ejemplo `cuenta @ana`.",
+                       en=f"I don't know “{said}”: mention someone in this workspace with @, for example `count @ana`.")
     user = match.group(1) if match else ctx.user
     here = selectors.message_count(ctx.team, user, channel=ctx.channel)
     everywhere = selectors.message_count(ctx.team, user)
@@ -94,8 +116,8 @@ def count_messages(ctx: CommandContext) -> str:
 
 
 @REGISTRY.command("stats", es="estadisticas", en="stats",
-                  usage_es="estadisticas — cuántas veces se usó cada comando",
-                  usage_en="stats — how often each command was used")
+                  usage_es="estadisticas", about_es="cuántas veces se usó cada comando",
+                  usage_en="stats", about_en="how often each command was used")
 def show_stats(ctx: CommandContext) -> str:
     usage = selectors.command_usage(ctx.team)
     if not usage:

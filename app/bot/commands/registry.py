@@ -1,4 +1,4 @@
-"""One registry of commands: names (Spanish and English), usage lines and a handler each.
+"""One registry of commands: names (Spanish and English), usage lines, what they do, and a handler each.
 
 Adding a command is one decorated function in `builtin.py`; help and suggestions follow from here.
 """
@@ -35,7 +35,8 @@ class CommandContext:
 class Command:
     key: str
     names: dict[str, str]
-    usage: dict[str, str]
+    usage: dict[str, str]   # what to type: `busca <texto>`
+    about: dict[str, str]   # what it does, in a few words
     handler: Callable[[CommandContext], str]
 
 
@@ -54,9 +55,10 @@ class Registry:
     commands: list[Command] = field(default_factory=list)
     _by_name: dict[str, tuple[Command, str]] = field(default_factory=dict)
 
-    def command(self, key: str, *, es: str, en: str, usage_es: str, usage_en: str):
+    def command(self, key: str, *, es: str, en: str, usage_es: str, usage_en: str, about_es: str, about_en: str):
         def register(handler: Callable[[CommandContext], str]):
-            cmd = Command(key, {"es": es, "en": en}, {"es": usage_es, "en": usage_en}, handler)
+            cmd = Command(key, {"es": es, "en": en}, {"es": usage_es, "en": usage_en},
+                          {"es": about_es, "en": about_en}, handler)
             for language, name in cmd.names.items():
                 if fold(name) in self._by_name:
                     raise ValueError(f"command name {name!r} is registered twice")

@@ -8,6 +8,7 @@
   const POLL_MS = 500;          // replies should show within a second
   const HIDDEN_POLL_MS = 3000;  // a background tab needs no such hurry
   const RETRY_MS = 2000;
+  const SLOW_MS = 8000;         // a message not stored by then: say what it is waiting for
 
   const $ = (id) => document.getElementById(id);
   const nameInput = $("user-name");
@@ -22,12 +23,15 @@
   const state = { channel: "", lastId: 0, generation: 0, timer: null, inFlight: null, pending: new Map(),
                   panels: "" };
 
-  // ---- Slack mrkdwn, minimally: `code`, *bold*, _italic_, <@U…> mentions, <#C…|name>, <url|label> ----
+  // ---- Slack mrkdwn, minimally: `code`, *bold*, _italic_, <@U…> mentions, <#C…|name>, <url|label>, <url>,
+  // and bare http(s) URLs (the bot writes them so; Slack would link them) ----
   const INLINE = new RegExp(
     "`([^`\\n]+)`" +                                        // 1: code
     "|<((?:[@#!]|(?:https?|mailto):)[^<>]*)>" +             // 2: Slack's angle-bracket tokens
     "|(?<![\\w*])\\*([^*\\n]+)\\*(?![\\w*])" +              // 3: bold
-    "|(?<![\\w_])_([^_\\n]+)_(?![\\w_])", "g");              // 4: italic
+    "|(?<![\\w_])_([^_\\n]+)_(?![\\w_])" +                   // 4: italic
+    "|\\bhttps?://(?:(?!&[lg]t;)[^\\s<>])+", "g");            // 0 alone: a bare URL (up to an escaped < or >)
+  const TRAILING = /[.,;:!?'")\]]+$/;                       // punctuation after a bare URL is the sentence's
 
   function unescapeSlack(text) {
     // Slack escapes these three in message text; & last, so "&amp;lt;" stays "&lt;".
@@ -52,8 +56,22 @@
       const word = target.slice(1).split("^")[0];
       return el("span", "mention", label || "@" + word);
     }
-    const link = el("a", "", unescapeSlack(label || target));
-    link.href = unescapeSlack(target);  // only http(s)/mailto reach here (see INLINE)
+    return linkNode(unescapeSlack(target), unescapeSlack(label || target));
+  }
+
+  function webAddress(text) {
+    // Only http(s) becomes a link: the browser's own parser decides, so no "javascript:" slips through.
+    try {
+      const url = new URL(text);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (e) { return null; }
+  }
+
+  function linkNode(target, label) {
+    const href = webAddress(target);
+    if (!href) return document.createTextNode(label);  // e.g. <mailto:…|label>: its label, as text
+    const link = el("a", "", label);
+    link.href = href;
     link.rel = "noopener noreferrer";
     link.target = "_blank";
     return link;
@@ -63,22 +81,33 @@
     let last = 0;
     for (const match of text.matchAll(INLINE)) {
       if (match.index > last) parent.append(unescapeSlack(text.slice(last, match.index)));
+      let end = match.index + match[0].length;
       if (match[1] !== undefined) parent.append(el("code", "", unescapeSlack(match[1])));
       else if (match[2] !== undefined) parent.append(tokenNode(match[2], names));
-      else {
+      else if (match[3] === undefined && match[4] === undefined) {
+        const url = match[0].replace(TRAILING, "");
+        end = match.index + url.length;
+        parent.append(linkNode(unescapeSlack(url), unescapeSlack(url)));
+      } else {
         const node = el(match[3] !== undefined ? "strong" : "em");
         appendMrkdwn(node, match[3] !== undefined ? match[3] : match[4], names);
         parent.append(node);
       }
-      last = match.index + match[0].length;
+      last = end;
     }
     if (last < text.length) parent.append(unescapeSlack(text.slice(last)));
   }
 
   // ---- the conversation pane ----
   function timeOf(iso) {
+    // 18:05 today; Thu 21 Jan, 18:05 another day; Thu 21 Jan 2027, 18:05 another year.
     const date = iso ? new Date(iso) : new Date();
-    return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    const now = new Date();
+    const time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    if (date.toDateString() === now.toDateString()) return time;
+    const day = { weekday: "short", day: "numeric", month: "short" };
+    if (date.getFullYear() !== now.getFullYear()) day.year = "numeric";
+    return date.toLocaleDateString([], day) + ", " + time;
   }
 
   function messageItem({ name, isBot, text, postedAt, names, pending }) {
@@ -89,6 +118,7 @@
     const when = el("time", "", pending ? "sending…" : timeOf(postedAt));
     if (postedAt) when.dateTime = postedAt;
     meta.append(when);
+    if (pending) meta.append(el("span", "status"));
     const body = el("div", "text");
     appendMrkdwn(body, text, names || {});
     item.append(meta, body);
@@ -107,10 +137,25 @@
     if (stick) list.scrollTop = list.scrollHeight;
   }
 
+  // A sent message stays greyed until the worker has stored it; if that takes a while, it says why.
+  function waitFor(ts, item, kept) {
+    const say = (label, why) => {
+      item.querySelector("time").textContent = label;
+      item.querySelector(".status").textContent = why;
+      item.classList.add("held");
+    };
+    if (kept) say("not sent yet", "the broker is not answering; it is kept and handed on when the broker is back.");
+    const timer = setTimeout(() => {
+      if (state.pending.get(ts) === item && !kept) say("queued", "not stored yet: is the worker running?");
+    }, SLOW_MS);
+    state.pending.set(ts, item);
+    item.addEventListener("stored", () => clearTimeout(timer), { once: true });
+  }
+
   function addMessages(messages, names) {
     append(messages.map((m) => {
       const waiting = state.pending.get(m.ts);
-      if (waiting) { waiting.remove(); state.pending.delete(m.ts); }
+      if (waiting) { waiting.dispatchEvent(new Event("stored")); waiting.remove(); state.pending.delete(m.ts); }
       const item = messageItem({ name: m.name, isBot: m.is_bot, text: m.text, postedAt: m.posted_at, names });
       item.dataset.id = m.id;
       item.dataset.user = m.user;
@@ -149,7 +194,8 @@
   function renderNext(next) {
     const box = $("next-event");
     if (!next) { box.textContent = "Nothing scheduled."; return; }
-    const title = el("strong", "", next.title);
+    const title = el("strong");
+    title.append(next.url ? linkNode(next.url, next.title) : next.title);
     box.replaceChildren(title, el("br"), next.starts + (next.location ? " · " + next.location : ""));
   }
 
@@ -263,7 +309,7 @@
       try { localStorage.setItem("charla.console.name", data.user.name); } catch (e) { /* ignore */ }
       // Shown greyed until the worker has stored it and the feed returns it (matched by ts).
       const waiting = messageItem({ name: data.user.name, isBot: false, text: escapeForSlack(text), pending: true });
-      state.pending.set(data.ts, waiting);
+      waitFor(data.ts, waiting, data.kept);
       append([waiting]);
       list.scrollTop = list.scrollHeight;
       pollNow();

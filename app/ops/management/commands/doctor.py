@@ -23,6 +23,14 @@ def mask_secret(value: str | None) -> str:
     return f"{kind}**** (set, {len(value)} characters)"
 
 
+def _mode(c) -> str:
+    if c.slack_bot_token:
+        return "Slack app"
+    if c.console_enabled:
+        return "local console at / (no Slack app configured)"
+    return "no Slack app configured; the local console is off (CONSOLE_ENABLED=1 turns it on)"
+
+
 class Command(BaseCommand):
     help = "Print the effective configuration (secrets masked) and check the database and broker."
 
@@ -41,7 +49,8 @@ class Command(BaseCommand):
             ("SLACK_BOT_TOKEN", mask_secret(c.slack_bot_token)),
             ("SLACK_SIGNING_SECRET", "(set)" if c.slack_bot_token else "(not set: local console signs its own)"),
             ("SLACK_API_URL", c.slack_api_url),
-            ("mode", "Slack app" if c.slack_bot_token else "local console at / (no Slack app configured)"),
+            ("mode", _mode(c)),
+            ("PORT", str(c.port)),
             ("AGENDA_FEED_URL", mask_url(c.agenda_feed_url) if c.agenda_feed_url else "(not set: sample agenda)"),
             ("AGENDA_REFRESH_SECONDS", str(c.agenda_refresh_seconds)),
             ("INBOX_RETRY_SECONDS", str(c.inbox_retry_seconds)),
@@ -65,7 +74,7 @@ class Command(BaseCommand):
             problems.append("the broker does not answer: check CELERY_BROKER_URL/CLOUDAMQP_URL/RABBITMQ_URL/REDIS_URL")
         if c.slack_bot_token is None:
             self.stdout.write("note: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set; replies stay in the "
-                              "local console. Set both to connect a Slack app.")
+                              "database (the local console shows them). Set both to connect a Slack app.")
         if problems:
             raise CommandError("; ".join(problems))
         self.stdout.write(self.style.SUCCESS("all good"))

@@ -1,7 +1,7 @@
 """`manage.py slack_manifest`: print the Slack app manifest filled in with this deployment's URL.
 
-    python manage.py slack_manifest --url https://my-bot-1a2b3c.herokuapp.com > slack-manifest.json
-    heroku run -a my-bot python manage.py slack_manifest            # on Heroku, URL found by itself
+    ./charla manifest --url https://bot.example.org > slack-manifest.json   # on your machine
+    heroku run -a my-bot python manage.py slack_manifest                   # on Heroku, URL found by itself
 
 The user pastes the output into https://api.slack.com/apps → Create New App → From a manifest
 (JSON tab), instead of clicking through scopes, events and the slash command.
@@ -70,8 +70,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         url = options["url"] or settings.CONFIG.app_url
         if not url:
-            raise CommandError("no URL: pass --url https://<your-app>.herokuapp.com "
-                               "(find it with `heroku info -s | grep web_url`).")
+            raise CommandError("no URL: pass --url https://YOUR-PUBLIC-HOST, the https address Slack reaches this "
+                               "app at (on Heroku: `heroku info -s | grep web_url`), or set APP_URL.")
         origin = normalise_origin(url, allow_http=options["allow_http"])
         template = json.loads(TEMPLATE.read_text(encoding="utf-8"))
         manifest = fill(template, origin, options["name"])
