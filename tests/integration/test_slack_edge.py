@@ -8,6 +8,7 @@ import pytest
 
 from app.bot.models import InboundEvent, Message
 from tests.support import slack_requests
+from tests.support.raw_http import raw_post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -101,3 +102,25 @@ def test_health_and_readiness(slack):
     ready = slack.stack.get("/readyz")
     assert ready.status == 200
     assert ready.json()["database"]["ok"] and ready.json()["broker"]["ok"]
+
+
+# ---- hostile input: 4xx at worst, and Slack is told not to retry what can never be valid -------------------
+
+HOSTILE_TIMESTAMPS = ["²".encode(), "¹²³".encode(), "²".encode("latin-1"), "١٧٠٠٠٠٠٠٠٠".encode(), b"+1700000000",
+                      b" 1700000000", b"1_700_000_000", b"\xff\xfe"]
+HOSTILE_SIGNATURES = [("v0=" + "é" * 64).encode(), ("v0=" + "é" * 64).encode("latin-1"), b"v0=\xff\x00",
+                      ("v0=" + "a" * 64).encode("utf-16")[2:], ("v0=" + "A" * 64).encode()]
+
+
+@pytest.mark.parametrize("path", ["/slack/events", "/slack/commands"])
+def test_non_ascii_digits_and_signatures_are_rejected_not_crashed_on(slack, path, channel):
+    body = json.dumps(slack_requests.mention("help", channel)).encode()
+    signed = {k: v.encode() for k, v in slack_requests.sign(slack.secret, body).items()}
+    for timestamp in HOSTILE_TIMESTAMPS:
+        headers = [(b"X-Slack-Request-Timestamp", timestamp), (b"X-Slack-Signature", signed["X-Slack-Signature"])]
+        assert raw_post(slack.stack.web_url, path, headers, body).status in (400, 401), timestamp
+    for signature in HOSTILE_SIGNATURES:
+        headers = [(b"X-Slack-Request-Timestamp", signed["X-Slack-Request-Timestamp"]),
+                   (b"X-Slack-Signature", signature)]
+        assert raw_post(slack.stack.web_url, path, headers, body).status in (400, 401), signature
+    _nothing_reached(slack, channel)
