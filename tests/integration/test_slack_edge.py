@@ -11,6 +11,7 @@ from app.bot.models import CommandUse, InboundEvent, Message
 from app.bot.payload_checks import MAX_DEPTH
 from tests.support import slack_requests
 from tests.support.raw_http import raw_post
+from tests.support.stack import database_url, free_port, start_stack
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -197,3 +198,42 @@ def test_text_the_database_cannot_store_is_made_storable_when_kept_by_web(slack,
             "<@UCHARLABOT> help me\ufffd", "U0ALICE")
     slack.assert_each_answered_once([channel])
     assert Message.objects.get(channel=channel).text == "<@UCHARLABOT> help me\ufffd"
+
+
+# ---- /readyz: which service is down, never where it lives ----------------------------------------------
+
+@pytest.mark.parametrize("down", ["database", "broker"])
+def test_readiness_names_the_service_that_is_down_and_not_its_address(slack, down, tmp_path):
+    from django.conf import settings
+    from django.db import connection
+
+    closed_port = free_port()
+    urls = {"database_url": database_url(connection.settings_dict), "broker_url": settings.CONFIG.broker_url}
+    if down == "database":
+        urls["database_url"] = f"postgres://postgres@127.0.0.1:{closed_port}/charla_nowhere"
+    else:
+        urls["broker_url"] = f"amqp://guest:guest@127.0.0.1:{closed_port}//"
+    web = start_stack(**urls, data_dir=tmp_path, logs=tmp_path / "logs", fake=slack.fake, roles=("web",),
+                      extra_env={"WEB_CONCURRENCY": "1"})
+    try:
+        ready = web.get("/readyz")
+        log = web.log("web")
+    finally:
+        web.stop_all()
+        if web.proxy:
+            web.proxy.close()
+    assert ready.status == 503
+    assert ready.json()["down"] == [down]
+    assert ready.json()[down]["ok"] is False
+    assert ready.json()["database" if down == "broker" else "broker"]["ok"] is True
+    assert str(closed_port) not in ready.body.decode() and "127.0.0.1" not in ready.body.decode()
+    # the details are in the web's log (and `manage.py doctor` prints them)
+    assert f"readyz: the {down} is down: " in log
+    assert (f"port {closed_port} failed" if down == "database" else "OperationalError: ") in log
+
+
+def test_readiness_when_all_is_up_names_nothing(slack):
+    ready = slack.stack.get("/readyz")
+    assert ready.status == 200
+    assert ready.json()["down"] == []
+    assert set(ready.json()) == {"down", "database", "broker"}
