@@ -30,7 +30,10 @@ def _int(name: str, default: int, minimum: int = 1) -> int:
 bind = f"0.0.0.0:{_int('PORT', 8000)}"
 # Heroku sets WEB_CONCURRENCY from the dyno size (2 on 512 MB dynos); each Django worker is ~45 MB.
 workers = _int("WEB_CONCURRENCY", 2)
+# gunicorn's own classes, answering 400 where gunicorn would answer 501 or 500 to a malformed request.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "sync"
+worker_class = {"sync": "app.gunicorn_workers.SyncWorker", "gthread": "app.gunicorn_workers.ThreadWorker"}.get(
+    worker_class, worker_class)
 threads = _int("GUNICORN_THREADS", 1)
 # Fail at start, once, with the configuration message, rather than in every worker; the workers
 # share the loaded code copy-on-write, which keeps a 512 MB dyno comfortable.
