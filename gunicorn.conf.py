@@ -25,7 +25,9 @@ CONFIG = load_or_exit()
 bind = f"{'127.0.0.1' if CONFIG.local else '0.0.0.0'}:{CONFIG.port}"
 # Heroku sets WEB_CONCURRENCY from the dyno size (2 on 512 MB dynos); each Django worker is ~45 MB.
 workers = CONFIG.web_concurrency
-worker_class = CONFIG.gunicorn_worker_class
+# gunicorn's own classes, answering 400 where gunicorn would answer 501 or 500 to a malformed request.
+worker_class = {"sync": "app.gunicorn_workers.SyncWorker", "gthread": "app.gunicorn_workers.ThreadWorker"}.get(
+    CONFIG.gunicorn_worker_class, CONFIG.gunicorn_worker_class)
 threads = CONFIG.gunicorn_threads
 # Fail at start, once, with the configuration message, rather than in every worker; the workers
 # share the loaded code copy-on-write, which keeps a 512 MB dyno comfortable.
