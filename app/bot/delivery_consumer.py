@@ -42,11 +42,11 @@ class DeliveryConsumer(bootsteps.ConsumerStep):
         self._dead_letter(message, f"not JSON ({type(exc).__name__})")
 
     def on_delivery(self, payload, message) -> None:
-        from app.bot.payload_checks import problem_with_delivery, sanitized
+        from app.bot.payload_checks import problem_with_decoded, sanitized
         from app.bot.tasks import hand_on_delivery
 
         try:
-            problem = problem_with_delivery(payload) if isinstance(payload, dict) else "not a JSON object"
+            problem = problem_with_decoded(payload) if isinstance(payload, dict) else "not a JSON object"
         except Exception as exc:  # whatever the checks trip over is a reason to refuse the message
             problem = f"unreadable ({type(exc).__name__})"
         if problem:

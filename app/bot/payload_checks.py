@@ -147,6 +147,14 @@ def _storable(match: re.Match) -> str:
     return "" if match.group() == "\x00" else "\ufffd"
 
 
+def problem_with_decoded(payload) -> str | None:
+    """problem_with_delivery for a payload someone else parsed (the worker's consumer gets it from kombu),
+    with the nesting limit parse_json_body enforces: deeper, it would break the hand-off to a pool child."""
+    if isinstance(payload, (dict, list)) and _deeper_than(payload, MAX_DEPTH):
+        return "too_deep"
+    return problem_with_delivery(payload)
+
+
 def problem_with_delivery(payload: dict) -> str | None:
     """Why the worker could not process this payload (a short reason), or None when it can.
 

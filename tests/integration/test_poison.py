@@ -41,7 +41,7 @@ def test_junk_on_the_deliveries_queue_becomes_dead_letters_and_the_worker_goes_o
         (b"[1, 2, 3]", "not a JSON object"),
         (json.dumps({"type": "event_callback", "event": {}}).encode(), "event_id"),
         (b'{"event_id": "EvDEEP", "type": "event_callback", "event": {"type": "message", "blocks": ' + deep + b"}}",
-         ""),
+         "too_deep"),
     ]
     for body, _ in junk:
         _publish_raw(body)
