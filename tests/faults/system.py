@@ -128,21 +128,29 @@ class FaultSystem:
     def restart(self, name: str, sig: int) -> float:
         """Stop `name` with `sig` (to its whole process group) and start it again; wait until it is ready.
         Returns the seconds it took to stop."""
-        with self.lock:
+        with self.lock:  # the supervisor waits: it starts nothing that could race this start
             started = time.monotonic()
             self.stack.stop(name, sig=sig)
             stopped = time.monotonic() - started
             self._start(name)
-        self.wait_ready(name)
+            self.wait_ready(name)
         return stopped
 
     def wait_ready(self, name: str, timeout: float = 60) -> None:
-        if name.startswith("worker"):
+        if not name.startswith("worker"):
+            return
+        try:
             self.stack.wait_for_log(name, " ready.", timeout=timeout, after=self._log_marks.get(name, 0))
+        except (RuntimeError, TimeoutError) as exc:
+            raise RuntimeError(f"{str(exc).splitlines()[0]} {self._last_error(name)}") from None
 
     def running(self, name: str) -> bool:
         proc = self.stack.procs.get(name)
         return proc is not None and proc.poll() is None
+
+    def ready(self, name: str) -> bool:
+        """Running, and (a worker) said it is ready since it last started."""
+        return self.running(name) and " ready." in self.stack.log(name)[self._log_marks.get(name, 0):]
 
     def signal(self, names, sig: int) -> None:
         with self.lock:
@@ -224,7 +232,7 @@ class FaultSystem:
         return f"Slack answered {status} to every post for {seconds:g} s"
 
     def worker_sigterm(self) -> str:
-        name = "worker-2" if self.running("worker-2") else "worker-1"
+        name = "worker-2" if self.ready("worker-2") else "worker-1"
         took = self.restart(name, signal.SIGTERM)
         return f"{name} sent SIGTERM as a platform stops it (exited after {took:.1f} s), started again"
 

@@ -55,7 +55,7 @@ class Injector:
                 try:
                     note, failed = inject(self.system), False
                 except Exception as exc:  # reported and failed on, after the books are read
-                    note, failed = f"{type(exc).__name__}: {str(exc)[:300]}", True
+                    note, failed = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:300]}", True
                 self.records.append(FaultRecord(name, started - load_started, time.monotonic() - started, note,
                                                 failed))
                 time.sleep(GAP)
