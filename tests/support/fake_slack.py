@@ -2,7 +2,8 @@
 
 Tests (and the deployment smoke tests) point the bot at it with SLACK_API_URL=<url>/api/.
 It can be told, per API method, to answer the next calls with a 429 + Retry-After, a 5xx,
-or a Slack error body, so retry behaviour is exercised over a real socket.
+or a Slack error body — or every call for a while (`outage`) — so retry behaviour is exercised
+over a real socket.
 
 Run it on its own:  python -m tests.support.fake_slack --bind 127.0.0.1:8900
   GET    /_calls           every recorded call, as JSON
@@ -29,6 +30,7 @@ class FakeSlack:
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         self.calls: list[dict] = []
         self._scripts: dict[str, list[dict]] = {}
+        self._outage: tuple[float, frozenset, dict] | None = None  # (until, methods, answer)
         self._lock = threading.RLock()  # predicates passed to wait_for may read the calls again
         self._ts = itertools.count(1)
         self._cond = threading.Condition(self._lock)
@@ -52,7 +54,8 @@ class FakeSlack:
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
+        if self._thread is not None:  # shutdown() would wait for ever for a loop that never started
+            self.server.shutdown()
         self.server.server_close()
 
     # -- scripting and inspection -----------------------------------------
@@ -61,10 +64,18 @@ class FakeSlack:
         with self._lock:
             self._scripts.setdefault(method, []).extend(answers)
 
+    def outage(self, seconds: float, methods: tuple[str, ...] = ("chat.postMessage", "response_url"),
+               **answer) -> None:
+        """For the next `seconds`, answer every call of `methods` with `answer` (the keys of a scripted
+        answer: status, headers, error, body); queued scripts still come first."""
+        with self._lock:
+            self._outage = (time.monotonic() + seconds, frozenset(methods), answer)
+
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
             self._scripts.clear()
+            self._outage = None
 
     def posts(self, channel: str | None = None) -> list[dict]:
         """Messages the bot posted successfully (chat.postMessage and response_url)."""
@@ -92,7 +103,7 @@ class FakeSlack:
     def _record_and_answer(self, method: str, headers, body: dict) -> tuple[int, dict, dict]:
         with self._cond:
             queued = self._scripts.get(method) or []
-            scripted = queued.pop(0) if queued else None
+            scripted = queued.pop(0) if queued else self._outage_answer(method)
             status, extra_headers, payload = self._answer(method, body, scripted)
             self.calls.append({
                 "method": method,
@@ -104,6 +115,12 @@ class FakeSlack:
             })
             self._cond.notify_all()
         return status, extra_headers, payload
+
+    def _outage_answer(self, method: str) -> dict | None:
+        if self._outage is None:
+            return None
+        until, methods, answer = self._outage
+        return answer if method in methods and time.monotonic() < until else None
 
     def _answer(self, method: str, body: dict, scripted: dict | None):
         if scripted is not None:

@@ -57,12 +57,12 @@ def message(text: str, channel: str = "C0GENERAL", user: str = "U0ALICE", ts: st
 
 
 def slash_command(text: str, response_url: str, channel: str = "C0GENERAL", user: str = "U0ALICE",
-                  command: str = "/charla") -> bytes:
+                  command: str = "/charla", trigger_id: str | None = None) -> bytes:
     return urllib.parse.urlencode({
         "token": "unused", "team_id": TEAM_ID, "team_domain": "fake", "channel_id": channel,
         "channel_name": "general", "user_id": user, "user_name": "alice", "command": command,
         "text": text, "api_app_id": "AFAKEAPP", "response_url": response_url,
-        "trigger_id": uuid.uuid4().hex,
+        "trigger_id": trigger_id or uuid.uuid4().hex,
     }).encode()
 
 

@@ -55,11 +55,11 @@ class Response:
 
 
 def http_request(url: str, method: str, body: bytes | None = None, headers: dict | None = None,
-                 opener=None) -> Response:
+                 opener=None, timeout: float = 15) -> Response:
     """One HTTP request; an error status is a Response too, not an exception."""
     req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
-        with (opener.open if opener else urllib.request.urlopen)(req, timeout=15) as resp:
+        with (opener.open if opener else urllib.request.urlopen)(req, timeout=timeout) as resp:
             return Response(resp.status, resp.read(), dict(resp.headers))
     except urllib.error.HTTPError as err:
         return Response(err.code, err.read(), dict(err.headers))
@@ -76,9 +76,9 @@ class AppStack:
     procs: dict = field(default_factory=dict)
 
     # -- processes ----------------------------------------------------------
+    # A process is known by its name: the role by default; two of one role need names of their own
+    # (start("worker", name="worker-2")). Each runs in a session of its own: a signal reaches its children.
     def start(self, role: str, extra_env: dict | None = None, name: str | None = None) -> subprocess.Popen:
-        """Start `bin/process role`; `name` (default: the role) keys its handle and log, so a second
-        worker can run beside the first."""
         name = name or role
         log = open(self.logs / f"{name}.log", "ab")
         proc = subprocess.Popen([str(REPO / "bin" / "process"), role], cwd=REPO, env={**self.env, **(extra_env or {})},
@@ -86,8 +86,12 @@ class AppStack:
         self.procs[name] = proc
         return proc
 
-    def stop(self, role: str, sig: int = 15, timeout: float = 30) -> None:
-        proc = self.procs.pop(role, None)
+    def signal(self, name: str, sig: int) -> None:
+        """Send `sig` to the named process and its children (its process group), e.g. SIGSTOP/SIGCONT."""
+        os.killpg(self.procs[name].pid, sig)
+
+    def stop(self, name: str, sig: int = 15, timeout: float = 30) -> None:
+        proc = self.procs.pop(name, None)
         if proc is None or proc.poll() is not None:
             return
         os.killpg(proc.pid, sig)
@@ -98,24 +102,24 @@ class AppStack:
             proc.wait()
 
     def stop_all(self) -> None:
-        for role in list(self.procs):
-            self.stop(role)
+        for name in list(self.procs):
+            self.stop(name)
 
-    def log(self, role: str) -> str:
-        path = self.logs / f"{role}.log"
+    def log(self, name: str) -> str:
+        path = self.logs / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def wait_for_log(self, role: str, needle: str, timeout: float = 60, after: int = 0) -> None:
-        """Wait for `needle` in the role's log, past its first `after` characters (logs are appended to)."""
+    def wait_for_log(self, name: str, needle: str, timeout: float = 60, after: int = 0) -> None:
+        """Wait for `needle` in the process's log, past its first `after` characters (logs are appended to)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if needle in self.log(role)[after:]:
+            if needle in self.log(name)[after:]:
                 return
-            proc = self.procs.get(role)
+            proc = self.procs.get(name)
             if proc is not None and proc.poll() is not None:
-                raise RuntimeError(f"{role} exited with {proc.returncode}:\n{self.log(role)[-3000:]}")
+                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{self.log(name)[-3000:]}")
             time.sleep(0.1)
-        raise TimeoutError(f"{role}: {needle!r} not seen in {timeout}s:\n{self.log(role)[-3000:]}")
+        raise TimeoutError(f"{name}: {needle!r} not seen in {timeout}s:\n{self.log(name)[-3000:]}")
 
     def wait_for_http(self, path: str = "/healthz", timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -161,13 +165,14 @@ class AppStack:
 
 def start_stack(*, database_url: str, broker_url: str, data_dir: Path, logs: Path, fake: FakeSlack,
                 extra_env: dict | None = None, roles=("worker", "beat", "web"),
-                unset: tuple[str, ...] = ()) -> AppStack:
-    """`unset` names variables the processes must not inherit, e.g. the Slack secrets for console mode."""
+                unset: tuple[str, ...] = (), broker_proxy: bool = True) -> AppStack:
+    """`unset` names variables the processes must not inherit, e.g. the Slack secrets for console mode.
+    `broker_proxy=False`: the processes talk to RabbitMQ directly (a test that crashes the broker itself)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_SETTINGS"))}
     proxy = None
     parts = urlsplit(broker_url)
     process_broker = broker_url
-    if parts.scheme in ("amqp", "amqps", "pyamqp"):
+    if broker_proxy and parts.scheme in ("amqp", "amqps", "pyamqp"):
         proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5672)
         netloc = parts.netloc.rsplit("@", 1)
         host = f"127.0.0.1:{proxy.port}"
