@@ -80,8 +80,11 @@ def hand_on_delivery(payload: dict) -> None:
     process_event.apply_async((payload,), argsrepr=delivery_argsrepr(payload))
 
 
-def schedule_post(reply_id: int, wait: float) -> None:
-    outbox.expect_attempt(reply_id, wait)  # first: if the publish is lost, the reconciler sees it overdue
+def schedule_post(reply_id: int, wait: float, redrive: bool = False) -> None:
+    # Recorded first, so that if the publish is lost the reconciler sees the reply overdue. A reply posted at
+    # once needs no record: until it has one, its creation time is what the reconciler goes by.
+    if wait > 0 or redrive:
+        outbox.expect_attempt(reply_id, wait)
     post_reply.apply_async((reply_id,), countdown=wait or None)
 
 
@@ -143,7 +146,7 @@ def reconcile() -> int:
         for command_use_id in stuck.commands:
             answer_command.delay(command_use_id)
         for reply_id in stuck.replies:
-            schedule_post(reply_id, 0.0)
+            schedule_post(reply_id, 0.0, redrive=True)
     count = len(stuck.deliveries) + len(stuck.commands) + len(stuck.replies)
     if count:
         log.warning("reconciler re-drove %d delivery(ies), %d command(s), %d reply(ies)",
