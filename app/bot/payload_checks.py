@@ -7,7 +7,8 @@ by the worker (before touching the database).
   slack_payloads.py): their types, and their lengths against the database columns they end up in —
   PostgreSQL refuses an over-long value where SQLite stores it.
 - `sanitized` makes text storable: PostgreSQL's text and jsonb refuse NUL, and psycopg cannot encode a
-  lone surrogate (both arrive as JSON escapes, \\u0000 and \\ud800).
+  lone surrogate (both arrive as JSON escapes, \\u0000 and \\ud800); `needs_sanitizing` tells from the
+  body, cheaply, whether there may be any.
 
 A payload that fails here will fail the same way every time: web answers it 400 with X-Slack-No-Retry.
 """
@@ -47,9 +48,7 @@ _SLASH_FIELDS = (
 )
 _MESSAGE_TYPES = ("message", "app_mention")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-# JSON can only carry them as escapes (a raw NUL is not valid JSON, a raw surrogate is not UTF-8): a body
-# without one has nothing to sanitize. Escaped pairs (emoji) match too; sanitizing those changes nothing.
-_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
 
 class PayloadError(ValueError):
@@ -94,7 +93,14 @@ def parse_json_body(body: bytes) -> dict:
         raise PayloadError("malformed_payload")
     if _deeper_than(payload, MAX_DEPTH):
         raise PayloadError("too_deep")
-    return sanitized(payload) if _UNSTORABLE_ESCAPE.search(text) else payload
+    return sanitized(payload) if needs_sanitizing(body) else payload
+
+
+def needs_sanitizing(body: bytes) -> bool:
+    """Whether this JSON may carry text the database cannot store. JSON can only write NUL and surrogates
+    as escapes (a raw NUL is not valid JSON, a raw surrogate is not UTF-8), so a scan for those escapes
+    decides it; escaped pairs (emoji) match too, and sanitizing them changes nothing."""
+    return _UNSTORABLE_ESCAPE.search(body) is not None
 
 
 def _deeper_than(value, limit: int) -> bool:

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_POST
 
 from app.bot import ingress
 from app.bot.commands import parse_invocation
-from app.bot.payload_checks import PayloadError, parse_json_body, problem_with_delivery, sanitized
+from app.bot.payload_checks import (PayloadError, needs_sanitizing, parse_json_body, problem_with_delivery,
+                                    sanitized)
 from app.bot.signing import is_signed_by_slack
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,8 @@ def accept_event(body: bytes, headers) -> HttpResponse:
         problem = problem_with_delivery(payload)
         if problem:
             return _malformed_delivery(problem, payload)
-        refusal = _handed_off(payload, body)
+        # What is handed on is what was checked: Slack's bytes, or the payload once its text was made storable.
+        refusal = _handed_off(payload, None if needs_sanitizing(body) else body)
         return refusal or HttpResponse(status=200)
     if kind == "app_rate_limited":
         log.warning("Slack is rate-limiting events to this app (over 30,000 an hour): %.40r", payload.get("team_id"))

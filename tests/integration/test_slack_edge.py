@@ -186,18 +186,21 @@ def test_signed_but_malformed_slash_commands_answer_400_no_retry_and_store_nothi
     assert not InboundEvent.objects.filter(payload__channel_id=channel).exists()
 
 
-def test_text_the_database_cannot_store_is_made_storable_when_kept_by_web(slack, channel):
-    """NUL (PostgreSQL's text and jsonb refuse it) and a lone surrogate (psycopg cannot encode it), in a
-    delivery web keeps in the database while the broker is down: kept, then stored and answered."""
+@pytest.mark.parametrize("broker", ["up", "down"])
+def test_text_the_database_cannot_store_is_made_storable(slack, channel, broker):
+    """NUL (PostgreSQL's text and jsonb refuse it) and a lone surrogate (psycopg cannot encode it): handed on
+    or kept in the database while the broker is down, the delivery is stored, storable, and answered."""
     payload = slack_requests.mention("help \u0000me\ud800", channel, user="U0AL\u0000ICE")
-    with slack.stack.broker_outage():
+    if broker == "up":
         assert slack.send_event(payload).status == 200
-        kept = InboundEvent.objects.get(key=payload["event_id"])
-        assert kept.parked
-        assert (kept.payload["event"]["text"], kept.payload["event"]["user"]) == (
-            "<@UCHARLABOT> help me\ufffd", "U0ALICE")
+    else:
+        with slack.stack.broker_outage():
+            assert slack.send_event(payload).status == 200
+            assert InboundEvent.objects.get(key=payload["event_id"]).parked
     slack.assert_each_answered_once([channel])
     assert Message.objects.get(channel=channel).text == "<@UCHARLABOT> help me\ufffd"
+    kept = InboundEvent.objects.get(key=payload["event_id"]).payload["event"]
+    assert (kept["text"], kept["user"]) == ("<@UCHARLABOT> help me\ufffd", "U0ALICE")
 
 
 # ---- /readyz: which service is down, never where it lives ----------------------------------------------

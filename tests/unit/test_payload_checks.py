@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from app.bot.payload_checks import MAX_DEPTH, PayloadError, parse_json_body, problem_with_delivery, sanitized
+from app.bot.payload_checks import (MAX_DEPTH, PayloadError, needs_sanitizing, parse_json_body, problem_with_delivery,
+                                    sanitized)
 from tests.support import slack_requests
 
 # A message edit as Slack delivers it (message.channels, subtype message_changed): rich-text blocks
@@ -160,6 +161,21 @@ def test_sanitized_keeps_the_untouched_parts():
     untouched = {"deep": [1, 2]}
     result = sanitized({"dirty": "\x00", "clean": untouched})
     assert result == {"dirty": "", "clean": untouched} and result["clean"] is untouched
+
+
+@pytest.mark.parametrize("body, needed", [
+    (b'{"text": "caf\\u00e9 \\u2028"}', False),
+    ('{"text": "café 😀"}'.encode(), False),
+    (b'{"text": "\\u0000"}', True),
+    (b'{"text": "\\ud800"}', True),
+    (b'{"text": "\\uDFFF"}', True),
+    (b'{"text": "\\ud83d\\ude00"}', True),  # a pair (an emoji): sanitizing it changes nothing
+])
+def test_needs_sanitizing_tells_from_the_body(body, needed):
+    assert needs_sanitizing(body) is needed
+    payload = parse_json_body(body)
+    assert (sanitized(json.loads(body)) != json.loads(body)) is (needed and b"d83d" not in body)
+    assert not any(c == "\x00" or "\ud800" <= c <= "\udfff" for c in payload["text"])
 
 
 # ---- problem_with_delivery: Slack's event_callback --------------------------------------------------------
