@@ -7,7 +7,7 @@ one more try on a fresh connection, then park. Only if neither can take it do we
 retries. Every wait is bounded so the whole hand-off stays well inside Slack's 3 seconds.
 
 What goes to the broker is the delivery itself — the JSON exactly as Slack sent it (and as its signature
-covers), a persistent message on the durable `deliveries` queue (exchange `charla`, routing key
+covers; re-serialized only when it carried text the database cannot store: payload_checks), a persistent message on the durable `deliveries` queue (exchange `charla`, routing key
 `deliveries.slack`) — not yet a Celery task: the worker's DeliveryConsumer (app/bot/delivery_consumer.py)
 turns each into a `process_event` task on `inbox`. A plain message costs web a fraction of Celery's task
 message (bench/README.md), which keeps the acknowledgement path short. One producer per process, on a
