@@ -39,49 +39,51 @@ RETRY_ONLY_WITHIN = 0.4
 
 
 class _DeliveryPublisher:
-    """Publishes delivery bodies to the `deliveries` queue on one broker connection per process.
+    """Publishes delivery bodies to the `deliveries` queue, with publisher confirms, on one broker connection
+    per process and thread.
 
     Fork-safe: gunicorn imports the app in the master (preload_app) and forks the workers; a connection
     belongs to the process that opened it and a forked child never uses (or closes) its parent's — it
-    opens its own at its first delivery. Thread-safe (GUNICORN_WORKER_CLASS=gthread): one publish at a
-    time per process, on one connection per process.
+    opens its own at its first delivery. Thread-safe: each thread of a gthread worker has its own connection,
+    so the threads' waits for their confirms overlap instead of queueing behind one lock (sync workers, the
+    default, have one thread: one connection per process).
     """
 
     def __init__(self, app=None):
         self._app = app  # None: the project's Celery app (a test passes its own)
-        self._lock = threading.Lock()
-        self._pid: int | None = None
-        self._connection = None
-        self._producer = None
+        self._local = threading.local()
         self._abandoned: list = []  # inherited across a fork: kept referenced, never closed from the child
 
-    def _ready_producer(self):
-        pid = os.getpid()
-        if self._pid != pid:
-            if self._connection is not None:
-                self._abandoned.append(self._connection)
-            self._pid, self._connection, self._producer = pid, None, None
-        if self._connection is not None and self._broker_spoke():
-            self._drop()
-        if self._producer is None:
+    def _state(self):
+        state = self._local
+        if getattr(state, "pid", None) != os.getpid():
+            if getattr(state, "connection", None) is not None:
+                self._abandoned.append(state.connection)
+            state.pid, state.connection, state.producer = os.getpid(), None, None
+        return state
+
+    def _ready_producer(self, state):
+        if state.connection is not None and self._broker_spoke(state.connection):
+            self._drop(state)
+        if state.producer is None:
             from app.celery import celery_app
 
             app = self._app or celery_app
             queue = settings.CHARLA_DELIVERIES_QUEUE
-            self._connection = app.connection_for_write(connect_timeout=CONNECT_TIMEOUT)
-            producer = app.amqp.Producer(self._connection, exchange=queue.exchange, auto_declare=False)
+            state.connection = app.connection_for_write(connect_timeout=CONNECT_TIMEOUT)
+            producer = app.amqp.Producer(state.connection, exchange=queue.exchange, auto_declare=False)
             # Declared once per connection (exchange, queue, binding): a message sent before the queue
             # exists would be dropped by the exchange.
             producer.maybe_declare(queue)
-            self._producer = producer
-        return self._producer
+            state.producer = producer
+        return state.producer
 
-    def _broker_spoke(self) -> bool:
-        """True when this connection must be replaced before use. A producer-only AMQP connection hears
-        nothing back from the broker (no heartbeats are negotiated for it); anything to read means the
+    @staticmethod
+    def _broker_spoke(connection) -> bool:
+        """True when this connection must be replaced before use. Between publishes a producer connection
+        should have nothing to read (its confirms were read with each publish); anything there means the
         broker closed it (EOF, connection.close) or is throttling it (connection.blocked). Checked so a
-        message is never written into a socket the broker has already left, where it would be lost."""
-        connection = self._connection
+        message is never written into a socket the broker has already left."""
         if not connection.connected:
             return True
         sock = getattr(getattr(connection.connection, "transport", None), "sock", None)
@@ -92,9 +94,10 @@ class _DeliveryPublisher:
         except (OSError, ValueError):  # closed socket
             return True
 
-    def _drop(self) -> None:
+    @staticmethod
+    def _drop(state) -> None:
         """Forget the connection without talking to the broker (it may be gone, or not reading)."""
-        connection, self._connection, self._producer = self._connection, None, None
+        connection, state.connection, state.producer = state.connection, None, None
         if connection is not None:
             try:
                 connection.collect()
@@ -102,15 +105,15 @@ class _DeliveryPublisher:
                 pass
 
     def publish(self, body: bytes) -> None:
-        with self._lock:
-            try:
-                self._ready_producer().publish(
-                    body, routing_key=settings.CHARLA_DELIVERIES_ROUTING_KEY, content_type="application/json",
-                    content_encoding="utf-8", delivery_mode=2, retry=False, declare=[], timeout=CONFIRM_TIMEOUT,
-                    confirm_timeout=CONFIRM_TIMEOUT)
-            except BaseException:
-                self._drop()  # the next delivery opens a fresh connection
-                raise
+        state = self._state()
+        try:
+            self._ready_producer(state).publish(
+                body, routing_key=settings.CHARLA_DELIVERIES_ROUTING_KEY, content_type="application/json",
+                content_encoding="utf-8", delivery_mode=2, retry=False, declare=[], timeout=CONFIRM_TIMEOUT,
+                confirm_timeout=CONFIRM_TIMEOUT)
+        except BaseException:
+            self._drop(state)  # the next delivery opens a fresh connection
+            raise
 
 
 _publisher = _DeliveryPublisher()
