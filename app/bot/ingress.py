@@ -6,114 +6,31 @@ RabbitMQ: on disk, not just written to a socket) or, when the broker cannot take
 one more try on a fresh connection, then park. Only if neither can take it do we answer 503, so Slack
 retries. Every wait is bounded so the whole hand-off stays well inside Slack's 3 seconds.
 
-What goes to the broker is the delivery itself — the JSON exactly as Slack sent it (and as its signature
-covers), a persistent message on the durable `deliveries` queue (exchange `charla`, routing key
-`deliveries.slack`) — not yet a Celery task: the worker's DeliveryConsumer (app/bot/delivery_consumer.py)
-turns each into a `process_event` task on `inbox`. A plain message costs web a fraction of Celery's task
-message (bench/README.md), which keeps the acknowledgement path short. One producer per process, on a
-long-lived connection, opened after gunicorn's fork.
+What goes to the broker is the delivery itself, not yet a Celery task: the publisher and the queue layout
+are in app/queueing/ (publisher.py, layout.py). One producer per process, on a long-lived connection,
+opened after gunicorn's fork.
 """
 from __future__ import annotations
 
 import json
 import logging
-import os
-import select
-import threading
 import time
 
-from django.conf import settings
 from django.db import DatabaseError
 
 from app.bot.models import InboundEvent
 from app.bot.payload_checks import sanitized
+from app.queueing.publisher import DeliveryPublisher
 
 log = logging.getLogger(__name__)
 
-# Bounds on a publish attempt. A second attempt is made only after a quick failure (typically a connection
-# the broker dropped when it restarted); a slow one means a stalled broker, so the delivery is parked at
-# once. Worst case about 2 s, leaving the rest of Slack's 3 s for parking and the network.
-CONNECT_TIMEOUT = 0.8
-CONFIRM_TIMEOUT = 0.8
+# A second publish attempt is made only after a quick failure (typically a connection the broker dropped
+# when it restarted); a slow one means a stalled broker, so the delivery is parked at once. With the
+# publisher's own bounds the worst case is about 2 s, leaving the rest of Slack's 3 s for parking.
 RETRY_ONLY_WITHIN = 0.4
 
 
-class _DeliveryPublisher:
-    """Publishes delivery bodies to the `deliveries` queue on one broker connection per process.
-
-    Fork-safe: gunicorn imports the app in the master (preload_app) and forks the workers; a connection
-    belongs to the process that opened it and a forked child never uses (or closes) its parent's — it
-    opens its own at its first delivery. Thread-safe (GUNICORN_WORKER_CLASS=gthread): one publish at a
-    time per process, on one connection per process.
-    """
-
-    def __init__(self, app=None):
-        self._app = app  # None: the project's Celery app (a test passes its own)
-        self._lock = threading.Lock()
-        self._pid: int | None = None
-        self._connection = None
-        self._producer = None
-        self._abandoned: list = []  # inherited across a fork: kept referenced, never closed from the child
-
-    def _ready_producer(self):
-        pid = os.getpid()
-        if self._pid != pid:
-            if self._connection is not None:
-                self._abandoned.append(self._connection)
-            self._pid, self._connection, self._producer = pid, None, None
-        if self._connection is not None and self._broker_spoke():
-            self._drop()
-        if self._producer is None:
-            from app.celery import celery_app
-
-            app = self._app or celery_app
-            queue = settings.CHARLA_DELIVERIES_QUEUE
-            self._connection = app.connection_for_write(connect_timeout=CONNECT_TIMEOUT)
-            producer = app.amqp.Producer(self._connection, exchange=queue.exchange, auto_declare=False)
-            # Declared once per connection (exchange, queue, binding): a message sent before the queue
-            # exists would be dropped by the exchange.
-            producer.maybe_declare(queue)
-            self._producer = producer
-        return self._producer
-
-    def _broker_spoke(self) -> bool:
-        """True when this connection must be replaced before use. A producer-only AMQP connection hears
-        nothing back from the broker (no heartbeats are negotiated for it); anything to read means the
-        broker closed it (EOF, connection.close) or is throttling it (connection.blocked). Checked so a
-        message is never written into a socket the broker has already left, where it would be lost."""
-        connection = self._connection
-        if not connection.connected:
-            return True
-        sock = getattr(getattr(connection.connection, "transport", None), "sock", None)
-        if sock is None:  # not a socket transport (the embedded SQLite broker, ...)
-            return False
-        try:
-            return bool(select.select([sock], [], [], 0)[0])
-        except (OSError, ValueError):  # closed socket
-            return True
-
-    def _drop(self) -> None:
-        """Forget the connection without talking to the broker (it may be gone, or not reading)."""
-        connection, self._connection, self._producer = self._connection, None, None
-        if connection is not None:
-            try:
-                connection.collect()
-            except Exception:  # already broken; nothing more to do with it
-                pass
-
-    def publish(self, body: bytes) -> None:
-        with self._lock:
-            try:
-                self._ready_producer().publish(
-                    body, routing_key=settings.CHARLA_DELIVERIES_ROUTING_KEY, content_type="application/json",
-                    content_encoding="utf-8", delivery_mode=2, retry=False, declare=[], timeout=CONFIRM_TIMEOUT,
-                    confirm_timeout=CONFIRM_TIMEOUT)
-            except BaseException:
-                self._drop()  # the next delivery opens a fresh connection
-                raise
-
-
-_publisher = _DeliveryPublisher()
+_publisher = DeliveryPublisher()
 
 
 def hand_off(payload: dict, body: bytes | None = None) -> bool:
