@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import re
 
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
@@ -19,6 +18,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
+from app import slack_text
 from app.bot.models import InboundEvent
 from app.bot.selectors import recent_messages
 from app.bot.views import accept_event
@@ -28,7 +28,6 @@ from app.console.workspace import BadInput
 log = logging.getLogger(__name__)
 FEED_LIMIT = 50
 FAVICON = "console/favicon.svg"
-MENTIONED = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 
 
 def _enabled() -> bool:
@@ -162,7 +161,7 @@ def feed(request):
     messages = recent_messages(channel.id, after_id=after, limit=FEED_LIMIT)
     user_ids = {m.user for m in messages if m.user}
     for message in messages:
-        user_ids.update(MENTIONED.findall(message.text))
+        user_ids.update(slack_text.USER_MENTION.findall(message.text))
     names = workspace.names_for(user_ids)
     return JsonResponse({
         "channel": {"id": channel.id, "label": channel.label},
