@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST, require_safe
 from app import slack_text
 from app.bot.models import InboundEvent
 from app.bot.selectors import recent_messages
-from app.bot.views import accept_event
+from app.bot.views import receive_event
 from app.console import status, workspace
 from app.console.workspace import BadInput
 
@@ -116,19 +116,15 @@ def send(request):
         return _bad(str(problem))
     payload = workspace.message_event(person, channel, text)
     body, headers = workspace.signed_request(payload)
-    answer = accept_event(body, headers)
-    if answer.status_code != 200:
-        try:
-            reason = json.loads(answer.content).get("error", "")
-        except ValueError:
-            reason = ""
-        log.warning("console message refused by the events edge: %s %s", answer.status_code, reason)
-        return JsonResponse({"ok": False, "error": reason or "refused", "status": answer.status_code},
-                            status=answer.status_code)
+    answer = receive_event(body, headers)
+    if not answer.accepted:
+        log.warning("console message refused by the events edge: %s %s", answer.status, answer.error)
+        return JsonResponse({"ok": False, "error": answer.error or "refused", "status": answer.status},
+                            status=answer.status)
     # 200 means the delivery is safe: queued, or kept in the database while the broker does not answer (then
     # beat hands it on when the broker is back). The page says which, instead of an endless "sending…".
     kept = InboundEvent.objects.filter(key=payload["event_id"], parked=True).exists()
-    return JsonResponse({"ok": True, "status": answer.status_code, "ts": payload["event"]["ts"], "kept": kept,
+    return JsonResponse({"ok": True, "status": answer.status, "ts": payload["event"]["ts"], "kept": kept,
                          "channel": channel.id, "user": {"id": person.id, "name": person.name}})
 
 
