@@ -17,7 +17,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 HEROKU = ROOT / "deploy" / "heroku"
-sys.path.insert(0, str(ROOT))
 
 # The smallest CloudAMQP plan (Little Lemur) allows 20 connections; keep the default formation
 # at most half of it, so a `heroku run` one-off dyno and a scale-up still fit.
