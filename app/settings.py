@@ -92,7 +92,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": CONFIG.log_level},
     "loggers": {
-        # Per-task "received/succeeded" lines cost about a third of worker throughput; keep them for DEBUG.
+        # Per-task "received/succeeded" lines cost a good share of worker throughput; keep them for DEBUG.
         "celery.app.trace": {"level": "DEBUG" if CONFIG.log_level == "DEBUG" else "WARNING"},
         "celery.worker.strategy": {"level": "DEBUG" if CONFIG.log_level == "DEBUG" else "WARNING"},
         "slack_sdk": {"level": "WARNING"},
