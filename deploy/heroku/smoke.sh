@@ -127,7 +127,7 @@ rabbitmqctl -q add_vhost "$NAME" >/dev/null
 rabbitmqctl -q set_permissions -p "$NAME" guest '.*' '.*' '.*' >/dev/null
 
 # ---- the fake Slack API ----------------------------------------------------------------------
-setsid python deploy/heroku/smoke/slow_fake_slack.py --bind "127.0.0.1:$FAKE_PORT" > "$WORK/fake-slack.log" 2>&1 &
+setsid python -m tests.support.slow_fake_slack --bind "127.0.0.1:$FAKE_PORT" > "$WORK/fake-slack.log" 2>&1 &
 FAKE_PID=$!
 FAKE="http://127.0.0.1:$FAKE_PORT"
 for _ in $(seq 100); do curl -fs "$FAKE/_calls" >/dev/null 2>&1 && break; sleep 0.1; done

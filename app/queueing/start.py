@@ -1,11 +1,10 @@
 """Starts Celery's worker and beat as `celery --app app.celery:celery_app worker|beat` would, with the options
-bin/process gives them, but without Celery's command line: importing it loads every subcommand, and the
-`amqp` shell brings click_repl and prompt_toolkit — ~6 MB in the worker's parent that each pool child
-inherits, ~19 MB of a three-process worker's RSS, for a shell these processes never open. The `celery`
-command is still there for inspect, control and purge.
+bin/process gives them, but without Celery's command line: importing it loads every subcommand and the
+`amqp` shell's click_repl and prompt_toolkit, memory every pool child inherits for a shell these processes
+never open (bench/README.md). The `celery` command is still there for inspect, control and purge.
 
-    python -m app.celery_main worker [--beat]     # --beat: run the scheduler inside the worker
-    python -m app.celery_main beat
+    python -m app.queueing.start worker     # WORKER_EMBEDDED_BEAT=1 (app/environment.py): beat runs inside it
+    python -m app.queueing.start beat
 """
 from __future__ import annotations
 
@@ -13,9 +12,10 @@ import os
 import socket
 import sys
 
-from app.celery import celery_app
+from app.queueing import layout
+from app.queueing.celery_app import celery_app
 
-USAGE = "usage: python -m app.celery_main worker [--beat] | beat"
+USAGE = "usage: python -m app.queueing.start worker | beat"
 
 
 def _settings():
@@ -24,16 +24,16 @@ def _settings():
     return settings
 
 
-def run_worker(embedded_beat: bool) -> int:
+def run_worker() -> int:
     # Gossip, mingle and worker heartbeats are chatter between workers that nothing here uses; on
     # CloudAMQP they cost messages and connections (see deploy/heroku/README.md).
     # optimization="default" is the command line's default (the pool hands a task to the first child that
-    # can take it); left unset here it would mean "fair", ~8 ms more per reply at 50 events/s (bench/).
+    # can take it); left unset here it would mean "fair", slower per reply (bench/README.md).
     # A node name of its own (pid@host): two workers on one host would otherwise both be celery@host and
     # the second would die on the first's exclusive control queue.
     settings = _settings()
-    worker = celery_app.Worker(hostname=f"worker-{os.getpid()}@{socket.gethostname()}", queues=[queue.name for queue in settings.CELERY_TASK_QUEUES],
-                               loglevel=settings.CONFIG.log_level, beat=embedded_beat, optimization="default",
+    worker = celery_app.Worker(hostname=f"worker-{os.getpid()}@{socket.gethostname()}", queues=[queue.name for queue in layout.TASK_QUEUES],
+                               loglevel=settings.CONFIG.log_level, beat=settings.CONFIG.worker_embedded_beat, optimization="default",
                                without_gossip=True, without_mingle=True, without_heartbeat=True)
     worker.start()
     return worker.exitcode
@@ -45,8 +45,8 @@ def run_beat() -> int:
 
 
 def main(argv: list[str]) -> int:
-    if argv == ["worker"] or argv == ["worker", "--beat"]:
-        return run_worker(embedded_beat=len(argv) == 2)
+    if argv == ["worker"]:
+        return run_worker()
     if argv == ["beat"]:
         return run_beat()
     print(USAGE, file=sys.stderr)
