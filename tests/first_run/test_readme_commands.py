@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
