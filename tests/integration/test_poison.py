@@ -48,10 +48,11 @@ def test_junk_on_the_deliveries_queue_becomes_dead_letters_and_the_worker_goes_o
 
     letters = _wait_for_dead_letters(len(junk))
     assert len(letters) == len(junk)
-    for letter, (body, reason_part) in zip(letters, junk):
+    kept = {letter.payload: letter for letter in letters}  # two pool children record them, in either order
+    for body, reason_part in junk:
+        letter = kept[body.decode()[:64 * 1024]]
         assert letter.source == "deliveries"
         assert reason_part in letter.reason
-        assert letter.payload == body.decode()[:64 * 1024]
 
     _, response = slack.mention("help", channel)
     assert response.status == 200
