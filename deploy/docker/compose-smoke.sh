@@ -28,9 +28,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 cd "$repo"
-started=$SECONDS
-say() { printf '[compose-smoke %4ds] %s\n' "$((SECONDS - started))" "$*"; }
-fail() { say "FAIL: $*" >&2; exit 1; }
+smoke_name="compose-smoke"
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 

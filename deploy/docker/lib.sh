@@ -1,5 +1,10 @@
 # shellcheck shell=bash
-# Shared by smoke.sh and compose-smoke.sh (source it): the tools they install, free ports, throwaway secrets.
+# Shared by smoke.sh and compose-smoke.sh (source it, with $smoke_name set): progress lines, the tools they
+# install, free ports, throwaway secrets, the image size limit.
+
+started=$SECONDS
+say() { printf '[%s %4ds] %s\n' "${smoke_name:?set smoke_name before sourcing lib.sh}" "$((SECONDS - started))" "$*"; }
+fail() { say "FAIL: $*" >&2; exit 1; }
 
 # podman, buildah and friends from Debian, when one is missing (the dnsname plugin gives Compose's
 # service names to containers on podman's bridge networks).

@@ -24,15 +24,13 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 cd "$repo"
-started=$SECONDS
-say() { printf '[docker-smoke %4ds] %s\n' "$((SECONDS - started))" "$*"; }
-fail() { say "FAIL: $*" >&2; exit 1; }
+smoke_name="docker-smoke"
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 declare -A took=()
 
 # ---- 1. tools ----------------------------------------------------------------------------------------
 [ "$(id -u)" = 0 ] || fail "run as root (podman with a private store, debootstrap, createdb)"
-# shellcheck source=lib.sh
-. "$here/lib.sh"
 ensure_podman
 # shellcheck source=podman/env.sh
 . "$here/podman/env.sh"
