@@ -24,13 +24,15 @@ def _settings():
 
 def run_worker(embedded_beat: bool) -> int:
     # Gossip, mingle and worker heartbeats are chatter between workers that nothing here uses; on
-    # CloudAMQP they cost messages and connections (see deploy/heroku/README.md).
+    # CloudAMQP they cost messages and connections (see deploy/heroku/README.md). Heartbeats come back with
+    # CELERY_WORKER_EVENTS=1, for Flower: with them the worker has an event dispatcher Flower can turn on.
     # optimization="default" is the command line's default (the pool hands a task to the first child that
     # can take it); left unset here it would mean "fair", ~8 ms more per reply at 50 events/s (bench/).
     settings = _settings()
     worker = celery_app.Worker(queues=[queue.name for queue in settings.CELERY_TASK_QUEUES],
                                loglevel=settings.CONFIG.log_level, beat=embedded_beat, optimization="default",
-                               without_gossip=True, without_mingle=True, without_heartbeat=True)
+                               without_gossip=True, without_mingle=True,
+                               without_heartbeat=not settings.CONFIG.worker_events)
     worker.start()
     return worker.exitcode
 

@@ -13,8 +13,8 @@
 #     exactly one reply at the fake Slack API;
 #  3. `up -d --scale worker=2`: both workers consume every queue, and 6 mentions get exactly one reply each;
 #  4. `restart` keeps the data (rows in PostgreSQL) and the bot answers after it;
-#  5. `down` removes the containers and the network and keeps the volumes; `--profile monitoring up -d` brings
-#     the same data back, and Flower starts healthy and lists the worker (which runs without heartbeats);
+#  5. `down` removes the containers and the network and keeps the volumes; `--profile monitoring up -d` (with
+#     CELERY_WORKER_EVENTS=1) brings the same data back, Flower starts healthy and shows the worker and its tasks;
 #  6. `--profile monitoring down -v` leaves nothing: no container, network or volume of the project.
 # Here (no Docker engine, no registry): the app image is built with podman, and the compose file's postgres,
 # rabbitmq and flower images are test-only stand-ins built from Debian and PyPI packages (ci/*.Dockerfile);
@@ -233,31 +233,46 @@ label="label=com.docker.compose.project=$project"
 [ -z "$("${engine[@]}" ps -aq --filter "$label")" ] || fail "containers left after down"
 [ -z "$("${engine[@]}" network ls -q --filter "$label")" ] || fail "networks left after down"
 [ "$("${engine[@]}" volume ls -q --filter "$label" | wc -l)" = 3 ] || fail "down did not keep the 3 volumes"
-say "down: no container or network left, the 3 volumes kept; docker compose --profile monitoring up -d"
+# For Flower's Workers and Tasks pages the worker sends its events (.env.example, monitoring profile).
+sed -i 's|^CELERY_WORKER_EVENTS=.*|CELERY_WORKER_EVENTS=1|' "$tmp/compose.env"
+say "down: no container or network left, the 3 volumes kept; with CELERY_WORKER_EVENTS=1:" \
+    "docker compose --profile monitoring up -d"
 t0=$SECONDS
 "${compose[@]}" --profile monitoring up -d > "$tmp/up2.log" 2>&1 || { cat "$tmp/up2.log" >&2; fail "up with monitoring failed"; }
 stack_watch --timeout 300 --healthy postgres,rabbitmq,web,worker,beat,flower || fail "not healthy with the monitoring profile"
 took[monitoring]=$((SECONDS - t0))
 [ "$(psql_count)" = "$rows_before" ] || fail "messages after down/up: $(psql_count), before: $rows_before"
-flower_api() {   # the workers Flower's API knows, by asking them (a broadcast), with or without heartbeats
+flower_api() {   # the workers Flower's API knows, by asking them (a broadcast): with or without their events
   curl -fsS -u "$flower_auth" "http://127.0.0.1:$flower_port/api/workers?refresh=1" \
     | python3 -c 'import json, sys; print(" ".join(sorted(json.load(sys.stdin))))'
 }
+flower_page() {  # the workers on Flower's Workers page, which it knows from their events
+  curl -fsS -u "$flower_auth" "http://127.0.0.1:$flower_port/workers?json=1" | python3 -c '
+import json, sys
+print(" ".join("%s (%s)" % (w["hostname"], "online" if w.get("status") else "offline") for w in json.load(sys.stdin)["data"]))'
+}
 worker_id="$("${compose[@]}" ps -q worker | cut -c1-12)"
-listed=""
-for _ in $(seq 30); do
-  listed="$(flower_api 2> /dev/null || true)"
-  case " $listed " in *"@$worker_id"*) break ;; esac
+naming_the_worker() {  # FUNCTION: up to 30 s for its output to name the worker (celery@<container id>)
+  local out=""
+  for _ in $(seq 30); do
+    out="$("$1" 2> /dev/null || true)"
+    case " $out " in *"@$worker_id"*) echo "$out"; return 0 ;; esac
+    sleep 1
+  done
+  echo "$out"
+  return 1
+}
+listed="$(naming_the_worker flower_api)" || fail "Flower's API does not list the worker $worker_id: '$listed'"
+page="$(naming_the_worker flower_page)" || fail "Flower's Workers page does not show the worker $worker_id: '$page'"
+for _ in $(seq 30); do   # Flower asks the workers for task events every 5 s
+  "${compose[@]}" logs --no-color worker | grep -q 'enabled by remote' && break
   sleep 1
 done
-case " $listed " in *"@$worker_id"*) ;; *) fail "Flower's API does not list the worker $worker_id: '$listed'" ;; esac
 mention --settle 1 || fail "no reply with Flower running"
-# Flower's Workers and Tasks pages are built from the workers' events. This worker sends none (no heartbeats,
-# no gossip, task events off: app/celery_main.py), so it has no event dispatcher for Flower to turn on.
-# shellcheck disable=SC2016  # the flower container's variable
-events="$("${compose[@]}" exec -T flower sh -c 'celery -b "$CELERY_BROKER_URL" control enable_events' 2>&1 | tr -s ' \n' ' ')"
-say "monitoring: data kept across down/up; Flower healthy; its API lists the worker ($listed);" \
-    "enable_events answers: $events"
+tasks="$(curl -fsS -u "$flower_auth" "http://127.0.0.1:$flower_port/api/tasks" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')"
+[ "$tasks" -gt 0 ] || fail "Flower saw no task: the worker's task events did not reach it"
+say "monitoring: data kept across down/up; Flower healthy; its API lists $listed; its Workers page shows" \
+    "$page; its Tasks page has the reply's $tasks tasks"
 
 # ---- 6. down -v leaves nothing -------------------------------------------------------------------------------
 "${compose[@]}" --profile monitoring down -v > "$tmp/down.log" 2>&1 || { cat "$tmp/down.log" >&2; fail "down -v failed"; }

@@ -56,6 +56,7 @@ def test_database_url_is_parsed_with_dj_database_url():
     ({"SECRET_KEY": GOOD_KEY, "LOG_LEVEL": "LOUD"}, ["LOG_LEVEL", "DEBUG, INFO"]),
     ({"SECRET_KEY": GOOD_KEY, "SLACK_API_URL": "slack.com"}, ["SLACK_API_URL"]),
     ({"SECRET_KEY": GOOD_KEY, "CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT": "soon"}, ["CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT"]),
+    ({"SECRET_KEY": GOOD_KEY, "CELERY_WORKER_EVENTS": "maybe"}, ["CELERY_WORKER_EVENTS", "yes/no"]),
 ], ids=lambda v: ",".join(v) if isinstance(v, dict) else None)
 def test_a_wrong_or_missing_variable_is_named_with_its_fix(env, names):
     with pytest.raises(ConfigError) as error:
