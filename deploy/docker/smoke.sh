@@ -13,8 +13,8 @@
 #    (own database and vhost), read-only with no capabilities as in compose.yml, times web's cold start
 #    to /healthz, waits for each HEALTHCHECK to report healthy, sends a signed mention to web and waits
 #    for the reply at the fake Slack API;
-# 6. runs the `all` role alone (no SECRET_KEY, no database, no broker), times its cold start, gets a reply
-#    through it, and restarts it with no Slack variables to see the local console;
+# 6. runs the `all` role alone (no SECRET_KEY, no database, no broker; read-only too), times its cold
+#    start, gets a reply through it, and restarts it with no Slack variables to see the local console;
 # 7. removes every container, volume and image it made, the database and the vhost (trap on EXIT).
 # Environment: CHARLA_DOCKER_CACHE (default <repo>/.cache/docker) keeps the image store, the stand-in base
 # image and the tools between runs; SMOKE_KEEP_BUILD_CACHE=1 keeps the build's layer cache too;
@@ -253,9 +253,9 @@ podman rm -f -t 20 "$prefix-web" "$prefix-worker" "$prefix-beat" > /dev/null 2>&
 
 # ---- 6. the `all` role alone: no SECRET_KEY, no database, no broker ------------------------------------
 all_secret="$(secret)"
-say "all-in-one container (docker run -e SLACK_BOT_TOKEN -e SLACK_SIGNING_SECRET -v DATA:/data IMAGE)"
+say "all-in-one container (docker run -e SLACK_BOT_TOKEN -e SLACK_SIGNING_SECRET -v DATA:/data IMAGE), read-only"
 t0=$SECONDS
-run_container "$prefix-all" -v "$prefix-data:/data" -e PORT="$all_port" \
+run_container "$prefix-all" "${hardening[@]}" -v "$prefix-data:/data" -e PORT="$all_port" \
   -e SLACK_BOT_TOKEN=xoxb-test-docker-smoke-all -e SLACK_SIGNING_SECRET="$all_secret" \
   -e SLACK_API_URL="http://127.0.0.1:$fake_port/api/" "$image"
 took[all_cold]="$(time_to_healthz "$prefix-all" "$all_port" 120)" || fail "the all-in-one container never answered /healthz"
@@ -274,7 +274,7 @@ awk -v s="${took[all_stop]}" 'BEGIN { exit !(s < 9.5) }' \
 say "all-in-one stopped on SIGTERM in ${took[all_stop]} s (exit code $(podman inspect --format '{{.State.ExitCode}}' "$prefix-all"))"
 podman rm -f "$prefix-all" > /dev/null 2>&1
 say "no Slack variables: the same volume, the local console"
-run_container "$prefix-console" -v "$prefix-data:/data" -e PORT="$all_port" "$image"
+run_container "$prefix-console" "${hardening[@]}" -v "$prefix-data:/data" -e PORT="$all_port" "$image"
 took[all_restart]="$(time_to_healthz "$prefix-console" "$all_port" 120)" || fail "the console container never answered /healthz"
 wait_healthy "$prefix-console" 120 > /dev/null || fail "the console container never became healthy"
 console_status="$(curl -sL -o "$tmp/console.html" -w '%{http_code}' "http://localhost:$all_port/")"
