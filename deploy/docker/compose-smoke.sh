@@ -63,6 +63,25 @@ else
 fi
 volumes_before="$("${engine[@]}" volume ls -q | sort)"
 
+# The health checks pause for `down` (which waits on none). A check still running in a container that goes
+# away (down, or a re-creation) leaves podman's exec monitor (conmon) behind: the cleanup ends those.
+start_health_checks() {
+  if [ "$mode" = standins ] && [ -z "$health_pid" ]; then run_health_checks & health_pid=$!; fi
+}
+stop_health_checks() {
+  if [ -n "$health_pid" ]; then kill -TERM "$health_pid" 2> /dev/null; wait "$health_pid" 2> /dev/null; health_pid=""; fi
+  return 0
+}
+reap_exec_monitors() {  # conmon processes of this store's exec sessions whose container is gone
+  local live pid args id
+  live="$(podman ps -aq --no-trunc)"
+  for pid in $(pgrep -x conmon || true); do
+    args="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2> /dev/null)" || continue
+    case "$args" in *" -b $CHARLA_DOCKER_CACHE/storage/overlay-containers/"*) ;; *) continue ;; esac
+    id="$(sed -n 's/.* -c \([0-9a-f]\{64\}\) .*/\1/p' <<< "$args")"
+    if [ -n "$id" ] && ! grep -q "$id" <<< "$live"; then kill "$pid" 2> /dev/null; fi
+  done
+}
 logs_on_failure() {
   [ "${#compose[@]}" -gt 0 ] || return 0
   echo "---- containers ----" >&2
@@ -75,10 +94,11 @@ cleanup() {
   set +e
   [ "$rc" != 0 ] && logs_on_failure
   say "cleaning up"
+  stop_health_checks
   [ "${#compose[@]}" -gt 0 ] && "${compose[@]}" --profile monitoring down -v --remove-orphans -t 5 > /dev/null 2>&1
-  [ -n "$health_pid" ] && kill "$health_pid" 2> /dev/null
   if [ -n "$service_pid" ]; then kill "$service_pid" 2> /dev/null; wait "$service_pid" 2> /dev/null; fi
   if [ "$mode" = standins ]; then
+    reap_exec_monitors
     podman rmi -f localhost/charlandero:local > /dev/null 2>&1
     if [ "${SMOKE_PURGE:-0}" = 1 ]; then
       podman rmi -f docker.io/library/postgres:16-bookworm docker.io/library/rabbitmq:3.13-management \
@@ -116,14 +136,14 @@ if [ "$mode" = standins ]; then
   [ -S "$sock" ] || fail "podman system service did not open $sock"
   export DOCKER_HOST="unix://$sock"
   run_health_checks() {  # every 2 s, each running container of the project that has a health check
+    trap 'exit 0' TERM     # (bash runs it once the check in progress is over)
     while sleep 2; do
       for id in $(podman ps -q --filter "label=com.docker.compose.project=$project" 2> /dev/null); do
         podman healthcheck run "$id" > /dev/null 2>&1 || true
       done
     done
   }
-  run_health_checks &
-  health_pid=$!
+  start_health_checks
   # `docker compose` as users type it: the Compose binary as the docker CLI's plugin, in a config of our own.
   if command -v docker > /dev/null; then
     export DOCKER_CONFIG="$tmp/docker-config"
@@ -228,6 +248,7 @@ rows_before="$(psql_count)"
 say "restart: healthy again in ${took[restart]} s, the $((rows_before - 1)) messages kept, and a reply"
 
 # ---- 5. down keeps the volumes; up with the monitoring profile: same data, and Flower ------------------------
+stop_health_checks
 "${compose[@]}" down > "$tmp/down.log" 2>&1 || { cat "$tmp/down.log" >&2; fail "down failed"; }
 label="label=com.docker.compose.project=$project"
 [ -z "$("${engine[@]}" ps -aq --filter "$label")" ] || fail "containers left after down"
@@ -238,6 +259,7 @@ sed -i 's|^CELERY_WORKER_EVENTS=.*|CELERY_WORKER_EVENTS=1|' "$tmp/compose.env"
 say "down: no container or network left, the 3 volumes kept; with CELERY_WORKER_EVENTS=1:" \
     "docker compose --profile monitoring up -d"
 t0=$SECONDS
+start_health_checks
 "${compose[@]}" --profile monitoring up -d > "$tmp/up2.log" 2>&1 || { cat "$tmp/up2.log" >&2; fail "up with monitoring failed"; }
 stack_watch --timeout 300 --healthy postgres,rabbitmq,web,worker,beat,flower || fail "not healthy with the monitoring profile"
 took[monitoring]=$((SECONDS - t0))
@@ -275,6 +297,7 @@ say "monitoring: data kept across down/up; Flower healthy; its API lists $listed
     "$page; its Tasks page has the reply's $tasks tasks"
 
 # ---- 6. down -v leaves nothing -------------------------------------------------------------------------------
+stop_health_checks
 "${compose[@]}" --profile monitoring down -v > "$tmp/down.log" 2>&1 || { cat "$tmp/down.log" >&2; fail "down -v failed"; }
 [ -z "$("${engine[@]}" ps -aq --filter "$label")" ] || fail "containers left after down -v"
 [ -z "$("${engine[@]}" network ls -q --filter "$label")" ] || fail "networks left after down -v"
