@@ -52,6 +52,7 @@ class Config:
     worker_concurrency: int
     log_level: str
     worker_soft_shutdown_timeout: float
+    worker_events: bool
     secure_ssl_redirect: bool
     secure_hsts_seconds: int
     app_url: str | None
@@ -270,6 +271,9 @@ def load(environ=None) -> Config:
         log_level=log_level,
         # Seconds a running task gets after SIGTERM before the worker hands it back (Heroku kills at 30 s).
         worker_soft_shutdown_timeout=_seconds(env, "CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", 15.0, below=300),
+        # The worker's own events (heartbeats; task events too while Flower asks for them): off by default,
+        # each costs broker messages (CloudAMQP counts them); Flower's Workers and Tasks pages need them.
+        worker_events=_flag(env, "CELERY_WORKER_EVENTS", False),
         secure_ssl_redirect=_flag(env, "SECURE_SSL_REDIRECT", False),
         secure_hsts_seconds=_positive_int(env, "SECURE_HSTS_SECONDS", 0, minimum=0),
         app_url=_app_url(env),

@@ -62,6 +62,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
                     if not DEBUG else "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Only the hashed copies of static files are served (the templates name those); the others are not kept.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 # Slack bodies are small; anything past this is refused with 413 before it is parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 SLACK_MAX_BODY_BYTES = 64 * 1024

@@ -26,15 +26,18 @@ def _settings():
 
 def run_worker() -> int:
     # Gossip, mingle and worker heartbeats are chatter between workers that nothing here uses; on
-    # CloudAMQP they cost messages and connections (see deploy/heroku/README.md).
+    # CloudAMQP they cost messages and connections (see deploy/heroku/README.md). Heartbeats come back with
+    # CELERY_WORKER_EVENTS=1, for Flower: with them the worker has an event dispatcher Flower can turn on.
     # optimization="default" is the command line's default (the pool hands a task to the first child that
     # can take it); left unset here it would mean "fair", slower per reply (bench/README.md).
     # A node name of its own (pid@host): two workers on one host would otherwise both be celery@host and
     # the second would die on the first's exclusive control queue.
     settings = _settings()
-    worker = celery_app.Worker(hostname=f"worker-{os.getpid()}@{socket.gethostname()}", queues=[queue.name for queue in layout.TASK_QUEUES],
-                               loglevel=settings.CONFIG.log_level, beat=settings.CONFIG.worker_embedded_beat, optimization="default",
-                               without_gossip=True, without_mingle=True, without_heartbeat=True)
+    worker = celery_app.Worker(hostname=f"worker-{os.getpid()}@{socket.gethostname()}",
+                               queues=[queue.name for queue in layout.TASK_QUEUES],
+                               loglevel=settings.CONFIG.log_level, beat=settings.CONFIG.worker_embedded_beat,
+                               optimization="default", without_gossip=True, without_mingle=True,
+                               without_heartbeat=not settings.CONFIG.worker_events)
     worker.start()
     return worker.exitcode
 

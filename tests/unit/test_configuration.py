@@ -63,6 +63,7 @@ def test_database_url_is_parsed_with_dj_database_url():
     ({"SECRET_KEY": GOOD_KEY, "WORKER_EMBEDDED_BEAT": "both"}, ["WORKER_EMBEDDED_BEAT='both'", "1/true/yes"]),
     ({"SECRET_KEY": GOOD_KEY, "CONSOLE_ENABLED": "1", "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"},
      ["CONSOLE_ENABLED", "SLACK_BOT_TOKEN"]),
+    ({"SECRET_KEY": GOOD_KEY, "CELERY_WORKER_EVENTS": "maybe"}, ["CELERY_WORKER_EVENTS", "yes/no"]),
 ], ids=lambda v: ",".join(v) if isinstance(v, dict) else None)
 def test_a_wrong_or_missing_variable_is_named_with_its_fix(env, names):
     with pytest.raises(ConfigError) as error:
