@@ -274,7 +274,7 @@ import json, sys
 print(" ".join("%s (%s)" % (w["hostname"], "online" if w.get("status") else "offline") for w in json.load(sys.stdin)["data"]))'
 }
 worker_id="$("${compose[@]}" ps -q worker | cut -c1-12)"
-naming_the_worker() {  # FUNCTION: up to 30 s for its output to name the worker (celery@<container id>)
+naming_the_worker() {  # FUNCTION: up to 30 s for its output to name the worker (worker-<pid>@<container id>)
   local out=""
   for _ in $(seq 30); do
     out="$("$1" 2> /dev/null || true)"
