@@ -8,15 +8,31 @@ FROM python:3.11-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
+# binutils' strip, for the extension modules that are shipped with their symbol tables (this stage only).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends binutils=2.40-2 \
+ && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt /tmp/requirements.txt
 # Every pinned dependency ships a wheel for CPython 3.11 on Linux, so no compiler is needed.
-# pip and setuptools leave the venv afterwards (the runtime never installs anything), and so do the
-# packages' own test suites and translation sources (*.po; the compiled *.mo stay): ~15 MB.
+# Installed without byte-compiling (the runtime stage compiles only what the processes import, below).
+# Then out of the venv: pip and setuptools (the runtime never installs anything), the packages' own test
+# suites and test helpers, translation sources (*.po), and Django's translations other than English (the
+# project's LANGUAGE_CODE is en-us and nothing switches the language: the others are never loaded), and
+# SQLAlchemy's dialects other than SQLite (it is here for the embedded broker only, and app/environment.py
+# accepts no other database for it).
+# Extension modules still carrying a symbol table are stripped (the others were stripped by their builds,
+# and those that auditwheel patched are left alone).
 RUN python3 -m venv /opt/venv \
- && /opt/venv/bin/pip install --no-cache-dir --require-virtualenv -r /tmp/requirements.txt \
+ && /opt/venv/bin/pip install --no-cache-dir --no-compile --require-virtualenv -r /tmp/requirements.txt \
  && /opt/venv/bin/pip uninstall --yes --quiet pip setuptools \
- && find /opt/venv/lib -depth \( -name '*.po' -o -name '*.pyi' -o -name '*.exe' \) -delete \
- && find /opt/venv/lib -depth -type d -path '*/site-packages/*/tests' -exec rm -rf {} +
+ && site=$(echo /opt/venv/lib/python3*/site-packages) \
+ && find "$site" -depth \( -name '*.po' -o -name '*.pyi' -o -name '*.exe' \) -delete \
+ && find "$site" -depth -type d \( -path '*/site-packages/*/tests' -o -name __pycache__ \) -exec rm -rf {} + \
+ && rm -rf "$site/sqlalchemy/testing" "$site"/sqlalchemy/dialects/mssql "$site"/sqlalchemy/dialects/mysql \
+           "$site"/sqlalchemy/dialects/oracle "$site"/sqlalchemy/dialects/postgresql \
+ && find "$site/django" -type d -path '*/locale/*' -prune ! -name en -exec rm -rf {} + \
+ && find "$site" -name '*.so' -type f -exec sh -c \
+      'for f; do if readelf -S "$f" | grep -q "[.]symtab"; then strip --strip-unneeded "$f"; fi; done' sh {} +
 
 # ---- runtime --------------------------------------------------------------------------------
 FROM python:3.11-slim-bookworm
@@ -37,12 +53,13 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 # .dockerignore lets in only the application (no .env, .git, tests, caches); the code stays root-owned.
 COPY . .
-# Static files are collected at build time with a throwaway key that is not kept anywhere;
-# the app's own code is byte-compiled here because the running user cannot write it.
+# Static files are collected at build time with a throwaway key that is not kept anywhere. Then the modules
+# the processes import at start are byte-compiled (deploy/docker/precompile.py says which and why): the
+# running user cannot write .pyc files, and compiling all of the venv would cost more than it saves.
 RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" DATA_DIR=/tmp/collectstatic \
       python manage.py collectstatic --noinput --verbosity 0 \
- && rm -rf /tmp/collectstatic \
- && python -m compileall -q app \
+ && python deploy/docker/precompile.py \
+ && rm -rf /tmp/collectstatic /tmp/precompile-* \
  && chmod 0755 deploy/docker/entrypoint.sh bin/process
 USER 10001:10001
 EXPOSE 8000

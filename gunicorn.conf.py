@@ -23,7 +23,7 @@ CONFIG = load_or_exit()
 # Heroku, Docker and nginx reach web from outside its host (or container); a run started by ./charla on a
 # developer's machine answers that machine only (the console takes posts from whoever reaches it).
 bind = f"{'127.0.0.1' if CONFIG.local else '0.0.0.0'}:{CONFIG.port}"
-# Heroku sets WEB_CONCURRENCY from the dyno size (2 on 512 MB dynos); each Django worker is ~45 MB.
+# Heroku sets WEB_CONCURRENCY from the dyno size (2 on 512 MB dynos); bench/README.md has each worker's RSS.
 workers = CONFIG.web_concurrency
 # gunicorn's own classes, answering 400 where gunicorn would answer 501 or 500 to a malformed request.
 worker_class = {"sync": "app.gunicorn_workers.SyncWorker", "gthread": "app.gunicorn_workers.ThreadWorker"}.get(
@@ -35,10 +35,9 @@ preload_app = True
 timeout = 25            # < the router's 30 s request timeout
 graceful_timeout = 20   # < the 30 s between SIGTERM and SIGKILL
 keepalive = CONFIG.gunicorn_keepalive  # > the router's 90 s idle timeout
-# Workers are not recycled by default: a worker's RSS stayed flat (62.1 -> 62.2 MB) over 250,000 requests,
-# and a recycle every 2,000 requests (the usual leak workaround) put a replacement worker on the path every
-# second or two under load, taking ingest p99 from ~15 ms to 70-200 ms (bench/README.md). If a leak ever
-# shows up (R14 on Heroku), GUNICORN_MAX_REQUESTS=N turns recycling on, with 10 % jitter.
+# Workers are not recycled by default: a worker's RSS stays flat under load, and frequent recycling (the
+# usual leak workaround) puts a fresh worker on the request path and raises ingest latency (bench/README.md).
+# If a leak ever shows up (R14 on Heroku), GUNICORN_MAX_REQUESTS=N turns recycling on, with 10 % jitter.
 max_requests = CONFIG.gunicorn_max_requests
 max_requests_jitter = max_requests // 10
 accesslog = "-"

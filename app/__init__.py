@@ -1,3 +1,2 @@
-from app.celery import celery_app
-
-__all__ = ("celery_app",)
+"""Charlandero. Importing this package loads nothing: the Celery app is loaded by Django's start-up
+(app/queueing/apps.py) or by whoever imports app.celery, so a tool can import app.environment alone."""

@@ -21,7 +21,7 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 BROKER_VARIABLES = ("CELERY_BROKER_URL", "CLOUDAMQP_URL", "RABBITMQ_URL", "REDIS_URL")
 DATABASE_SCHEMES = ("postgres", "postgresql", "pgsql", "postgis", "sqlite")  # with the drivers we install
 SUPPORTED_BROKER_SCHEMES = ("amqp", "amqps", "pyamqp", "redis", "rediss", "sqla+sqlite", "charla-sqlite+sqlite")
-EMBEDDED_BROKER_SCHEME = "charla-sqlite+sqlite"  # see app/embedded_broker.py
+EMBEDDED_BROKER_SCHEME = "charla-sqlite+sqlite"  # registered with kombu by app/queueing/embedded.py
 DEFAULT_PORT = 8000
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
@@ -52,6 +52,7 @@ class Config:
     worker_concurrency: int
     log_level: str
     worker_soft_shutdown_timeout: float
+    worker_events: bool
     secure_ssl_redirect: bool
     secure_hsts_seconds: int
     app_url: str | None
@@ -60,6 +61,7 @@ class Config:
     gunicorn_threads: int
     gunicorn_keepalive: int
     gunicorn_max_requests: int
+    worker_embedded_beat: bool         # single-dyno mode: the worker runs the beat scheduler too
     local: bool                        # started by ./charla on a developer's machine (CHARLA_LOCAL=1)
     console_enabled: bool = field(default=False)
 
@@ -269,6 +271,9 @@ def load(environ=None) -> Config:
         log_level=log_level,
         # Seconds a running task gets after SIGTERM before the worker hands it back (Heroku kills at 30 s).
         worker_soft_shutdown_timeout=_seconds(env, "CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", 15.0, below=300),
+        # The worker's own events (heartbeats; task events too while Flower asks for them): off by default,
+        # each costs broker messages (CloudAMQP counts them); Flower's Workers and Tasks pages need them.
+        worker_events=_flag(env, "CELERY_WORKER_EVENTS", False),
         secure_ssl_redirect=_flag(env, "SECURE_SSL_REDIRECT", False),
         secure_hsts_seconds=_positive_int(env, "SECURE_HSTS_SECONDS", 0, minimum=0),
         app_url=_app_url(env),
@@ -278,6 +283,7 @@ def load(environ=None) -> Config:
         # gunicorn.conf.py says why 95 s and why 0 (no recycling) by default.
         gunicorn_keepalive=_positive_int(env, "GUNICORN_KEEPALIVE", 95),
         gunicorn_max_requests=_positive_int(env, "GUNICORN_MAX_REQUESTS", 0, minimum=0),
+        worker_embedded_beat=_flag(env, "WORKER_EMBEDDED_BEAT", False),
         local=local,
         console_enabled=_console_enabled(env, debug, local, token),
     )
@@ -290,3 +296,24 @@ def load_or_exit() -> Config:
         one_line = " ".join(str(exc).split())  # a value with a newline in it must not break the one line
         sys.stderr.write(f"charlandero: configuration error: {one_line}\n")
         raise SystemExit(2) from None
+
+
+USAGE = "usage: python -m app.environment check | broker-variables"
+
+
+def main(argv: list[str]) -> int:
+    """For tools that are not Python (bin/process, ./charla, shell scripts): the same rules, not a copy.
+    `check`: exit 2 with the one-line message if the configuration is wrong. `broker-variables`: the
+    variables that can name the broker, in the order they are read."""
+    if argv == ["check"]:
+        load_or_exit()
+        return 0
+    if argv == ["broker-variables"]:
+        print(" ".join(BROKER_VARIABLES))
+        return 0
+    sys.stderr.write(USAGE + "\n")
+    return 64
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,7 +1,6 @@
 """Django settings: every value comes from app.environment (the one place env is read)."""
-from kombu import Exchange, Queue
-
 from app.environment import PROJECT_ROOT, load_or_exit
+from app.queueing import layout
 
 CONFIG = load_or_exit()
 
@@ -22,6 +21,7 @@ INSTALLED_APPS = [
     "app.agenda",
     "app.console",
     "app.ops",
+    "app.queueing",
 ]
 
 MIDDLEWARE = [
@@ -62,6 +62,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
                     if not DEBUG else "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Only the hashed copies of static files are served (the templates name those); the others are not kept.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 # Slack bodies are small; anything past this is refused with 413 before it is parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 SLACK_MAX_BODY_BYTES = 64 * 1024
@@ -92,7 +94,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": CONFIG.log_level},
     "loggers": {
-        # Per-task "received/succeeded" lines cost about a third of worker throughput; keep them for DEBUG.
+        # Per-task "received/succeeded" lines cost a good share of worker throughput; keep them for DEBUG.
         "celery.app.trace": {"level": "DEBUG" if CONFIG.log_level == "DEBUG" else "WARNING"},
         "celery.worker.strategy": {"level": "DEBUG" if CONFIG.log_level == "DEBUG" else "WARNING"},
         "slack_sdk": {"level": "WARNING"},
@@ -100,32 +102,15 @@ LOGGING = {
     },
 }
 
-# ---- Celery (read by app/celery.py with the CELERY_ namespace) ------------------------------
-CHARLA_EXCHANGE = Exchange("charla", type="topic", durable=True)
+# ---- Celery (read by app/queueing/celery_app.py with the CELERY_ namespace) -----------------
+# The queue layout is defined once, in app/queueing/layout.py.
 CELERY_BROKER_URL = CONFIG.broker_url
-CELERY_TASK_QUEUES = [
-    Queue("inbox", CHARLA_EXCHANGE, routing_key="inbox.#", durable=True),
-    Queue("commands", CHARLA_EXCHANGE, routing_key="commands.#", durable=True),
-    Queue("outbox", CHARLA_EXCHANGE, routing_key="outbox.#", durable=True),
-    Queue("periodic", CHARLA_EXCHANGE, routing_key="periodic.#", durable=True),
-]
-# Web -> worker: each verified Slack delivery as it arrived (JSON, persistent), not yet a task; the worker's
-# DeliveryConsumer (app/bot/delivery_consumer.py) turns it into a process_event task on `inbox`. Not a task
-# queue: it is not in CELERY_TASK_QUEUES, so no task consumer ever reads it.
-CHARLA_DELIVERIES_QUEUE = Queue("deliveries", CHARLA_EXCHANGE, routing_key="deliveries.#", durable=True)
-CHARLA_DELIVERIES_ROUTING_KEY = "deliveries.slack"
-CELERY_TASK_DEFAULT_QUEUE = "periodic"
-CELERY_TASK_DEFAULT_EXCHANGE = "charla"
-CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"
-CELERY_TASK_DEFAULT_ROUTING_KEY = "periodic.default"
-CELERY_TASK_ROUTES = {
-    "app.bot.tasks.process_event": {"queue": "inbox", "routing_key": "inbox.event"},
-    "app.bot.tasks.retry_parked_events": {"queue": "periodic", "routing_key": "periodic.inbox"},
-    "app.bot.tasks.answer_command": {"queue": "commands", "routing_key": "commands.answer"},
-    "app.bot.tasks.post_reply": {"queue": "outbox", "routing_key": "outbox.slack"},
-    "app.bot.tasks.*": {"queue": "periodic", "routing_key": "periodic.housekeeping"},
-    "app.agenda.tasks.*": {"queue": "periodic", "routing_key": "periodic.agenda"},
-}
+CELERY_TASK_QUEUES = layout.TASK_QUEUES
+CELERY_TASK_DEFAULT_QUEUE = layout.DEFAULT_QUEUE
+CELERY_TASK_DEFAULT_EXCHANGE = layout.EXCHANGE.name
+CELERY_TASK_DEFAULT_EXCHANGE_TYPE = layout.EXCHANGE.type
+CELERY_TASK_DEFAULT_ROUTING_KEY = layout.DEFAULT_ROUTING_KEY
+CELERY_TASK_ROUTES = layout.TASK_ROUTES
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -141,17 +126,17 @@ CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = CONFIG.worker_soft_shutdown_timeout
 # A pool child that grew past 200 MB is replaced after its current task (R14 safety net on 512 MB dynos).
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = 200_000
 # Celery's Django fixup closes the database connection around every task (a new PostgreSQL connection,
-# i.e. a new server process, for each of the three tasks of a reply). Reuse them instead; app/celery.py
-# applies Django's own per-request rule (CONN_MAX_AGE, health checks) around each task.
+# i.e. a new server process, for each of the three tasks of a reply). Reuse them instead; the Celery app
+# (app/queueing/celery_app.py) applies Django's own per-request rule (CONN_MAX_AGE, health checks) around each task.
 CELERY_DB_REUSE_MAX = 10**9
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_TASK_SEND_SENT_EVENT = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 10
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULER = "app.beat:ResilientScheduler"
+CELERY_BEAT_SCHEDULER = "app.queueing.scheduler:ResilientScheduler"
 CELERY_BEAT_SCHEDULE_FILENAME = str(CONFIG.data_dir / "celerybeat-schedule")
-CELERY_WORKER_CONSUMER = "app.worker_consumer:QuickReconnectConsumer"
+CELERY_WORKER_CONSUMER = "app.queueing.reconnect:QuickReconnectConsumer"
 CELERY_BEAT_SCHEDULE = {
     "refresh-agenda": {"task": "app.agenda.tasks.refresh_agenda", "schedule": float(CONFIG.agenda_refresh_seconds)},
     "retry-parked-events": {"task": "app.bot.tasks.retry_parked_events", "schedule": float(CONFIG.inbox_retry_seconds)},

@@ -17,10 +17,10 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.settings")
 django.setup()
 
-from django.conf import settings  # noqa: E402
 
 from app.bot import ingress  # noqa: E402
 from app.celery import celery_app  # noqa: E402
+from app.queueing import layout  # noqa: E402
 from tests.support import slack_requests  # noqa: E402
 
 QUEUE = "deliveries"
@@ -47,7 +47,7 @@ def main() -> int:
     failures = []
     with celery_app.connection_for_write() as conn:
         channel = conn.default_channel
-        settings.CHARLA_DELIVERIES_QUEUE(channel).declare()  # exchange, queue and binding on a fresh broker
+        layout.DELIVERIES_QUEUE(channel).declare()  # exchange, queue and binding on a fresh broker
         channel.queue_purge(QUEUE)
         if not ingress.hand_off(payload, body):
             failures.append("hand_off returned False")
@@ -61,7 +61,7 @@ def main() -> int:
                     "delivery_mode": m.properties.get("delivery_mode"),
                     "exchange": m.delivery_info.get("exchange"), "routing_key": m.delivery_info.get("routing_key")}
             wanted = {"body": body, "content_type": "application/json", "content_encoding": "utf-8",
-                      "delivery_mode": 2, "exchange": "charla", "routing_key": settings.CHARLA_DELIVERIES_ROUTING_KEY}
+                      "delivery_mode": 2, "exchange": "charla", "routing_key": layout.DELIVERIES_ROUTING_KEY}
             for key in wanted:
                 if seen[key] != wanted[key]:
                     failures.append(f"{key}: expected {wanted[key]!r}, got {seen[key]!r}")

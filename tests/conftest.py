@@ -110,8 +110,8 @@ def stack(django_db_setup, django_db_blocker, static_files, fake_slack, agenda_f
 
 def _purge_queues() -> None:
     """Messages left in RabbitMQ by an earlier, interrupted run would point at a database that is gone."""
-    from app.celery import celery_app
-    from app.ops.health import QUEUE_NAMES
+    from app.queueing.celery_app import celery_app
+    from app.queueing.layout import QUEUE_NAMES
 
     with celery_app.connection_for_write() as conn:
         for name in QUEUE_NAMES:

@@ -196,7 +196,7 @@ def _json_entry(item, index: int) -> AgendaEntry:
 
 
 def _parse_ics(body: bytes) -> list[AgendaEntry]:
-    import icalendar  # here, not at the top: ~8 MB that only a process parsing an .ics feed needs
+    import icalendar  # here, not at the top: memory that only a process parsing an .ics feed needs
 
     try:
         calendar = icalendar.Calendar.from_ical(body)

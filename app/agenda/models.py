@@ -43,10 +43,6 @@ class CatalogueItem(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @property
-    def tag_list(self) -> list[str]:
-        return [tag.strip() for tag in self.tags.split(",") if tag.strip()]
-
     def build_search_text(self) -> str:
         # Title and tags first, so a cut only ever drops the end of a long summary.
         return normalize(" ".join([self.title, self.tags, self.summary]))[:SEARCH_TEXT_MAX_LENGTH]
@@ -60,7 +56,7 @@ class CatalogueItem(models.Model):
 
 
 class FeedStatus(models.Model):
-    """Health of one agenda feed, for the console and the `status` command.
+    """Health of one agenda feed, kept by refresh_agenda and shown in the admin.
 
     Keyed by the feed URL with its query string and credentials removed, so no token is stored.
     """
@@ -78,7 +74,3 @@ class FeedStatus(models.Model):
 
     def __str__(self) -> str:
         return self.url
-
-    @property
-    def healthy(self) -> bool:
-        return self.last_success_at is not None and self.consecutive_failures == 0

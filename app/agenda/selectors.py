@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import F
 from django.utils import timezone
 
-from app.agenda.models import AgendaItem, CatalogueItem, FeedStatus
+from app.agenda.models import AgendaItem, CatalogueItem
 from app.agenda.text import normalize
 
-__all__ = ["next_item", "upcoming_items", "search_catalogue", "normalize", "feed_status"]
+__all__ = ["next_item", "upcoming_items", "search_catalogue", "normalize"]
 
 
 def next_item(now: datetime | None = None) -> AgendaItem | None:
@@ -37,9 +36,3 @@ def search_catalogue(text: str, limit: int = 5) -> list[CatalogueItem]:
         # on SQLite and PostgreSQL.
         matches = matches.filter(search_text__contains=word)
     return list(matches.order_by("title", "slug")[:limit])
-
-
-def feed_status() -> FeedStatus | None:
-    """The most recently attempted feed's health, or None if no refresh has been attempted."""
-    # nulls_last: PostgreSQL would otherwise put never-attempted rows first in a descending sort.
-    return FeedStatus.objects.order_by(F("last_attempt_at").desc(nulls_last=True), "-id").first()

@@ -1,5 +1,5 @@
 """Text normalisation shared by the catalogue's stored search column and the search query."""
-import unicodedata
+from app.slack_text import strip_accents
 
 
 def normalize(text: str | None) -> str:
@@ -9,8 +9,7 @@ def normalize(text: str | None) -> str:
     """
     if not text:
         return ""
-    decomposed = unicodedata.normalize("NFKD", str(text))
-    without_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    without_marks = strip_accents(str(text))
     # Punctuation becomes a word break so "APIs," and "node.js" match the words "apis" and "js".
     words_only = "".join(ch if ch.isalnum() else " " for ch in without_marks.casefold())
     return " ".join(words_only.split())

@@ -14,7 +14,7 @@ from django.utils import timezone
 from app.bot.commands import parse_invocation
 from app.bot.message_store import apply_message_event
 from app.bot.models import CommandUse, InboundEvent
-from app.bot.slack_payloads import command_request
+from app.bot.slack_payloads import CommandRequest, Delivery
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ class Outcome:
     command_use_id: int | None = None  # set when a new command was recorded: answer it
 
 
-def handle_delivery(payload: dict) -> Outcome:
+def handle_delivery(delivery: Delivery) -> Outcome:
     """Record the delivery once; store its message; record the command it carries, if any.
 
     Almost every delivery is new: it is first tried as plain inserts in one transaction (a handful of
@@ -35,26 +35,25 @@ def handle_delivery(payload: dict) -> Outcome:
     """
     try:
         with transaction.atomic():
-            InboundEvent.objects.create(key=payload["event_id"], payload=payload, processed_at=timezone.now())
-            stored = apply_message_event(payload, assume_new=True) if payload.get("type") == "event_callback" else None
-            command_use = _record_command(payload, assume_new=True)
+            InboundEvent.objects.create(key=delivery.event_id, payload=delivery.payload, processed_at=timezone.now())
+            stored = apply_message_event(delivery, assume_new=True) if delivery.is_event else None
+            command_use = _record_command(delivery.command, assume_new=True)
         return Outcome(duplicate=False, message=stored, command_use_id=command_use.id if command_use else None)
     except IntegrityError:
         pass
     with transaction.atomic():
-        delivery, _ = InboundEvent.objects.select_for_update().get_or_create(
-            key=payload["event_id"], defaults={"payload": payload})
-        if delivery.processed_at is not None:
-            return Outcome(duplicate=True, command_use_id=_unanswered_command(payload))
-        stored = apply_message_event(payload) if payload.get("type") == "event_callback" else None
-        command_use = _record_command(payload)
-        delivery.processed_at = timezone.now()
-        delivery.save(update_fields=["processed_at"])
+        record, _ = InboundEvent.objects.select_for_update().get_or_create(
+            key=delivery.event_id, defaults={"payload": delivery.payload})
+        if record.processed_at is not None:
+            return Outcome(duplicate=True, command_use_id=_unanswered_command(delivery.command))
+        stored = apply_message_event(delivery) if delivery.is_event else None
+        command_use = _record_command(delivery.command)
+        record.processed_at = timezone.now()
+        record.save(update_fields=["processed_at"])
     return Outcome(duplicate=False, message=stored, command_use_id=command_use.id if command_use else None)
 
 
-def _record_command(payload: dict, assume_new: bool = False) -> CommandUse | None:
-    request = command_request(payload)
+def _record_command(request: CommandRequest | None, assume_new: bool = False) -> CommandUse | None:
     if request is None:
         return None
     invocation = parse_invocation(request.text, request.bot_user)
@@ -70,9 +69,8 @@ def _record_command(payload: dict, assume_new: bool = False) -> CommandUse | Non
     return use if created else None
 
 
-def _unanswered_command(payload: dict) -> int | None:
+def _unanswered_command(request: CommandRequest | None) -> int | None:
     """A redelivery after a crash between commit and hand-off: the command may still need its answer."""
-    request = command_request(payload)
     if request is None:
         return None
     use = CommandUse.objects.filter(source_key=request.source_key).select_related("reply").first()

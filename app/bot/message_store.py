@@ -4,18 +4,18 @@ from __future__ import annotations
 from django.utils import timezone
 
 from app.bot.models import Message
-from app.bot.slack_payloads import bot_user_id, is_from_a_bot, ts_to_datetime
+from app.bot.slack_payloads import Delivery, is_from_a_bot, ts_to_datetime
 
 
-def apply_message_event(payload: dict, assume_new: bool = False) -> str | None:
+def apply_message_event(delivery: Delivery, assume_new: bool = False) -> str | None:
     """Store, edit or delete; returns what was done (for logs and tests), or None if not a message.
 
     assume_new: insert a new message without looking first (a conflict raises IntegrityError).
     """
-    event = payload.get("event") or {}
+    event = delivery.event
     if event.get("type") not in ("message", "app_mention"):
         return None
-    team = payload.get("team_id") or event.get("team", "")
+    team = delivery.team
     channel = event.get("channel", "")
     subtype = event.get("subtype") or ""
 
@@ -23,7 +23,7 @@ def apply_message_event(payload: dict, assume_new: bool = False) -> str | None:
         changed = event.get("message") or {}
         if not changed.get("ts"):
             return None
-        _upsert(team, channel, changed, payload, edited=True)
+        _upsert(team, channel, changed, delivery.bot_user, edited=True)
         return "edited"
     if subtype == "message_deleted":
         deleted_ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
@@ -37,16 +37,16 @@ def apply_message_event(payload: dict, assume_new: bool = False) -> str | None:
     if not event.get("ts"):
         return None
     if assume_new:
-        Message.objects.create(team=team, channel=channel, ts=event["ts"], **_values(event, payload))
+        Message.objects.create(team=team, channel=channel, ts=event["ts"], **_values(event, delivery.bot_user))
         return "stored"
-    _upsert(team, channel, event, payload, edited=False)
+    _upsert(team, channel, event, delivery.bot_user, edited=False)
     return "stored"
 
 
-def _values(message: dict, payload: dict) -> dict:
+def _values(message: dict, bot_user: str | None) -> dict:
     return {
         "user": message.get("user", "") or "",
-        "is_bot": is_from_a_bot(message, bot_user_id(payload)),
+        "is_bot": is_from_a_bot(message, bot_user),
         "text": message.get("text", "") or "",
         "subtype": message.get("subtype", "") or "",
         "thread_ts": message.get("thread_ts", "") or "",
@@ -54,8 +54,8 @@ def _values(message: dict, payload: dict) -> dict:
     }
 
 
-def _upsert(team: str, channel: str, message: dict, payload: dict, edited: bool) -> None:
-    values = _values(message, payload)
+def _upsert(team: str, channel: str, message: dict, bot_user: str | None, edited: bool) -> None:
+    values = _values(message, bot_user)
     if edited:
         values["edited_at"] = timezone.now()
     obj, created = Message.objects.get_or_create(team=team, channel=channel, ts=message["ts"], defaults=values)

@@ -16,7 +16,7 @@ from celery import Task, shared_task
 from celery.exceptions import Reject, Retry
 from kombu.exceptions import OperationalError as BrokerError
 
-from app.bot import answers, dead_letters, inbox, leases, outbox, pacing, reconciler, retrying
+from app.bot import answers, dead_letters, inbox, leases, outbox, pacing, reconciler, retrying, slack_payloads
 
 log = logging.getLogger(__name__)
 MAX_POST_ATTEMPTS = 8
@@ -90,7 +90,7 @@ def schedule_post(reply_id: int, wait: float, redrive: bool = False) -> None:
 
 @shared_task(base=BotTask, name="app.bot.tasks.process_event")
 def process_event(payload: dict) -> None:
-    outcome = inbox.handle_delivery(payload)
+    outcome = inbox.handle_delivery(slack_payloads.read_delivery(payload))
     if outcome.command_use_id is not None:
         answer_command.delay(outcome.command_use_id)
 

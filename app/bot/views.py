@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import urllib.parse
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
@@ -23,30 +24,55 @@ from app.bot.signing import is_signed_by_slack
 log = logging.getLogger(__name__)
 
 
-def _refuse(status: int, reason: str) -> JsonResponse:
-    return JsonResponse({"ok": False, "error": reason}, status=status)
+@dataclass(frozen=True)
+class Outcome:
+    """What the edge answers: a status, the reason for a refusal, and whether Slack should not retry.
+    The views turn it into Slack's HTTP answer; the local console reads it as it is."""
+    status: int
+    error: str = ""
+    no_retry: bool = False
+    body: dict | None = field(default=None, compare=False)  # a JSON answer (a challenge, a command's ack)
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == 200
+
+    def response(self) -> HttpResponse:
+        if self.error:
+            response = JsonResponse({"ok": False, "error": self.error}, status=self.status)
+            if self.no_retry:
+                response["X-Slack-No-Retry"] = "1"
+            return response
+        if self.body is not None:
+            return JsonResponse(self.body, status=self.status)
+        return HttpResponse(status=self.status)
 
 
-def _never_valid(reason: str, status: int = 400) -> JsonResponse:
+ACCEPTED = Outcome(200)
+
+
+def _refused(status: int, reason: str) -> Outcome:
+    return Outcome(status, reason)
+
+
+def _never_valid(reason: str, status: int = 400) -> Outcome:
     """A request that would be refused the same way every time: Slack is asked not to retry it."""
-    response = _refuse(status, reason)
-    response["X-Slack-No-Retry"] = "1"
-    return response
+    return Outcome(status, reason, no_retry=True)
 
 
-def _malformed_delivery(reason: str, payload: dict) -> JsonResponse:
+def _malformed_delivery(reason: str, payload: dict) -> Outcome:
     # The reason is one of payload_checks' fixed strings; the event_id is the sender's, so it is quoted.
     log.warning("refused a signed delivery the worker could not process (%s): event_id %.80r",
                 reason, payload.get("event_id"))
     return _never_valid(reason)
 
 
-def _bounded_body(request) -> tuple[bytes | None, JsonResponse | None]:
+def _bounded_body(request) -> tuple[bytes | None, Outcome | None]:
     """The raw body, refused with 413 before it is read when it announces itself too large."""
     try:
         length = int(request.headers.get("Content-Length") or 0)
     except ValueError:
-        return None, _refuse(400, "bad_content_length")
+        return None, _refused(400, "bad_content_length")
     if length > settings.SLACK_MAX_BODY_BYTES:
         return None, _never_valid("body_too_large", 413)
     return request.body, None
@@ -61,14 +87,23 @@ def _not_text(body: bytes) -> bool:
     return False
 
 
-def accept_event(body: bytes, headers) -> HttpResponse:
-    """Everything /slack/events does after reading the body; the local console sends through here too."""
-    if len(body) > settings.SLACK_MAX_BODY_BYTES:
+def _unverified(body: bytes, headers) -> Outcome | None:
+    """The one check in front of both endpoints: a body of a size Slack sends, UTF-8, signed by Slack in
+    the last five minutes. None when it passes; the refusal otherwise."""
+    if len(body) > settings.SLACK_MAX_BODY_BYTES:  # also when no Content-Length announced it
         return _never_valid("body_too_large", 413)
     if _not_text(body):
         return _never_valid("body_not_utf8")
     if not is_signed_by_slack(body, headers):
-        return _refuse(401, "invalid_signature")
+        return _refused(401, "invalid_signature")
+    return None
+
+
+def receive_event(body: bytes, headers) -> Outcome:
+    """Everything /slack/events does after reading the body; the local console sends through here too."""
+    refusal = _unverified(body, headers)
+    if refusal:
+        return refusal
     try:
         payload = parse_json_body(body)
     except PayloadError as refused:
@@ -78,43 +113,24 @@ def accept_event(body: bytes, headers) -> HttpResponse:
         challenge = payload.get("challenge")
         if not isinstance(challenge, str):
             return _never_valid("missing_challenge")
-        return JsonResponse({"challenge": challenge})
+        return Outcome(200, body={"challenge": challenge})
     if kind == "event_callback":
         problem = problem_with_delivery(payload)
         if problem:
             return _malformed_delivery(problem, payload)
         # What is handed on is what was checked: Slack's bytes, or the payload once its text was made storable.
-        refusal = _handed_off(payload, None if needs_sanitizing(body) else body)
-        return refusal or HttpResponse(status=200)
+        return _handed_off(payload, None if needs_sanitizing(body) else body) or ACCEPTED
     if kind == "app_rate_limited":
         log.warning("Slack is rate-limiting events to this app (over 30,000 an hour): %.40r", payload.get("team_id"))
-        return HttpResponse(status=200)
+        return ACCEPTED
     return _never_valid("unknown_type")
 
 
-def _handed_off(payload: dict, body: bytes | None = None) -> JsonResponse | None:
-    return None if ingress.hand_off(payload, body) else _refuse(503, "temporarily_unavailable")
-
-
-@csrf_exempt
-@require_POST
-def slack_events(request):
-    body, refusal = _bounded_body(request)
-    return refusal or accept_event(body, request.headers)
-
-
-@csrf_exempt
-@require_POST
-def slack_commands(request):
-    body, refusal = _bounded_body(request)
+def receive_command(body: bytes, headers) -> Outcome:
+    """Everything /slack/commands does after reading the body."""
+    refusal = _unverified(body, headers)
     if refusal:
         return refusal
-    if len(body) > settings.SLACK_MAX_BODY_BYTES:
-        return _never_valid("body_too_large", 413)
-    if _not_text(body):
-        return _never_valid("body_not_utf8")
-    if not is_signed_by_slack(body, request.headers):
-        return _refuse(401, "invalid_signature")
     try:
         form = {k: v[-1] for k, v in urllib.parse.parse_qs(body.decode("utf-8"), strict_parsing=True).items()}
     except (ValueError, UnicodeDecodeError):
@@ -137,4 +153,25 @@ def slack_commands(request):
     language = parse_invocation(payload["text"]).language
     ack = "Un momento…" if language == "es" else "On it…"
     asked = f"{payload['command'] or '/charla'} {payload['text']}".strip()
-    return JsonResponse({"response_type": "ephemeral", "text": f"{ack} `{asked}`"})
+    return Outcome(200, body={"response_type": "ephemeral", "text": f"{ack} `{asked}`"})
+
+
+def _handed_off(payload: dict, body: bytes | None = None) -> Outcome | None:
+    return None if ingress.hand_off(payload, body) else _refused(503, "temporarily_unavailable")
+
+
+def _answer(request, receive) -> HttpResponse:
+    body, refusal = _bounded_body(request)
+    return (refusal or receive(body, request.headers)).response()
+
+
+@csrf_exempt
+@require_POST
+def slack_events(request):
+    return _answer(request, receive_event)
+
+
+@csrf_exempt
+@require_POST
+def slack_commands(request):
+    return _answer(request, receive_command)

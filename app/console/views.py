@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import re
 
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
@@ -19,16 +18,16 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
+from app import slack_text
 from app.bot.models import InboundEvent
 from app.bot.selectors import recent_messages
-from app.bot.views import accept_event
+from app.bot.views import receive_event
 from app.console import status, workspace
 from app.console.workspace import BadInput
 
 log = logging.getLogger(__name__)
 FEED_LIMIT = 50
 FAVICON = "console/favicon.svg"
-MENTIONED = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 
 
 def _enabled() -> bool:
@@ -117,19 +116,15 @@ def send(request):
         return _bad(str(problem))
     payload = workspace.message_event(person, channel, text)
     body, headers = workspace.signed_request(payload)
-    answer = accept_event(body, headers)
-    if answer.status_code != 200:
-        try:
-            reason = json.loads(answer.content).get("error", "")
-        except ValueError:
-            reason = ""
-        log.warning("console message refused by the events edge: %s %s", answer.status_code, reason)
-        return JsonResponse({"ok": False, "error": reason or "refused", "status": answer.status_code},
-                            status=answer.status_code)
+    answer = receive_event(body, headers)
+    if not answer.accepted:
+        log.warning("console message refused by the events edge: %s %s", answer.status, answer.error)
+        return JsonResponse({"ok": False, "error": answer.error or "refused", "status": answer.status},
+                            status=answer.status)
     # 200 means the delivery is safe: queued, or kept in the database while the broker does not answer (then
     # beat hands it on when the broker is back). The page says which, instead of an endless "sending…".
     kept = InboundEvent.objects.filter(key=payload["event_id"], parked=True).exists()
-    return JsonResponse({"ok": True, "status": answer.status_code, "ts": payload["event"]["ts"], "kept": kept,
+    return JsonResponse({"ok": True, "status": answer.status, "ts": payload["event"]["ts"], "kept": kept,
                          "channel": channel.id, "user": {"id": person.id, "name": person.name}})
 
 
@@ -162,7 +157,7 @@ def feed(request):
     messages = recent_messages(channel.id, after_id=after, limit=FEED_LIMIT)
     user_ids = {m.user for m in messages if m.user}
     for message in messages:
-        user_ids.update(MENTIONED.findall(message.text))
+        user_ids.update(slack_text.USER_MENTION.findall(message.text))
     names = workspace.names_for(user_ids)
     return JsonResponse({
         "channel": {"id": channel.id, "label": channel.label},

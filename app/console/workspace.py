@@ -17,6 +17,7 @@ from django.conf import settings
 from slack_sdk.signature import SignatureVerifier
 
 from app.bot.slack_client import LOCAL_BOT_USER_ID
+from app import slack_text as slack_rules
 from app.console.models import ConsoleUser
 
 TEAM_ID = "TLOCAL"
@@ -117,14 +118,14 @@ def names_for(user_ids) -> dict[str, str]:
 
 def slack_text(text: str) -> str:
     """Text as Slack delivers it: &, < and > escaped, and @names of the bot or known people as mentions."""
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = slack_rules.escape(text)
     candidates = {m.group(1) for m in MENTION_PATTERN.finditer(escaped)}
     ids = {name: (LOCAL_BOT_USER_ID if name.casefold() == BOT_NAME else user_id_for(name)) for name in candidates}
     known = set(names_for(ids.values()))
 
     def mention(match: re.Match) -> str:
         user_id = ids[match.group(1)]
-        return f"<@{user_id}>" if user_id in known else match.group(0)
+        return slack_rules.mention(user_id) if user_id in known else match.group(0)
 
     return MENTION_PATTERN.sub(mention, escaped)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-QUEUE_NAMES = ("deliveries", "inbox", "commands", "outbox", "periodic")
+from app.queueing.layout import QUEUE_NAMES
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ def database_check() -> Check:
 
 
 def broker_check(timeout: float = 3.0) -> Check:
-    from app.celery import celery_app
+    from app.queueing.celery_app import celery_app
 
     started = time.perf_counter()
     try:
@@ -42,7 +42,7 @@ def broker_check(timeout: float = 3.0) -> Check:
 
 def queue_depths(timeout: float = 3.0) -> dict[str, int] | None:
     """Messages waiting in each named queue, or None if the broker does not answer."""
-    from app.celery import celery_app
+    from app.queueing.celery_app import celery_app
 
     depths = {}
     try:

@@ -29,7 +29,7 @@ def role_of(argv: list[str]) -> str:
         return "web"
     if "honcho" in words:
         return "all"
-    if "celery" in words or "app.celery_main" in words:  # bin/process runs `python -m app.celery_main worker|beat`
+    if "celery" in words or "app.queueing.start" in words:  # bin/process runs `python -m app.queueing.start worker|beat`
         return "beat" if "beat" in words else "worker"
     if "release" in words or "migrate" in words:
         return "release"

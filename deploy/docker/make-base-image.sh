@@ -2,8 +2,10 @@
 # Makes a local stand-in for the official `python:3.11-slim-bookworm` image, for hosts that cannot
 # reach a container registry (CI here). It is Debian bookworm (debootstrap, minbase) with Debian's
 # python3 (3.11) and venv, plus this host's CA certificates so that pip inside a build trusts the
-# host's TLS proxy. The Dockerfile stays unchanged: it creates its virtualenv with `python3 -m venv`
-# and never names an interpreter path, so it builds the same on the official image.
+# host's TLS proxy. The same image is tagged `debian:bookworm-slim` too, for the compose smoke's
+# test-only stand-ins (deploy/docker/ci/), which only need Debian's apt from it. The Dockerfile stays
+# unchanged: it creates its virtualenv with `python3 -m venv` and never names an interpreter path, so it
+# builds the same on the official image.
 #
 #   deploy/docker/make-base-image.sh            # no-op when the image is already in the store
 #   deploy/docker/make-base-image.sh --force    # remake it
@@ -15,9 +17,10 @@ here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/podman/env.sh"
 
 BASE_IMAGE="${BASE_IMAGE:-docker.io/library/python:3.11-slim-bookworm}"
+DEBIAN_IMAGE="docker.io/library/debian:bookworm-slim"
 force=0
 [ "${1:-}" = "--force" ] && force=1
-if [ "$force" = 0 ] && podman image exists "$BASE_IMAGE"; then
+if [ "$force" = 0 ] && podman image exists "$BASE_IMAGE" && podman image exists "$DEBIAN_IMAGE"; then
   echo "base image: $BASE_IMAGE already in the store"
   exit 0
 fi
@@ -75,4 +78,5 @@ podman import --quiet \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'CMD ["python3"]' \
   "$rootfs_tar" "$BASE_IMAGE" > /dev/null
+podman tag "$BASE_IMAGE" "$DEBIAN_IMAGE"
 echo "base image: $BASE_IMAGE ($(podman image inspect --format '{{.Size}}' "$BASE_IMAGE" | awk '{printf "%.0f MB", $1/1e6}'))"

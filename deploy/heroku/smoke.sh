@@ -127,7 +127,7 @@ rabbitmqctl -q add_vhost "$NAME" >/dev/null
 rabbitmqctl -q set_permissions -p "$NAME" guest '.*' '.*' '.*' >/dev/null
 
 # ---- the fake Slack API ----------------------------------------------------------------------
-setsid python deploy/heroku/smoke/slow_fake_slack.py --bind "127.0.0.1:$FAKE_PORT" > "$WORK/fake-slack.log" 2>&1 &
+setsid python -m tests.support.slow_fake_slack --bind "127.0.0.1:$FAKE_PORT" > "$WORK/fake-slack.log" 2>&1 &
 FAKE_PID=$!
 FAKE="http://127.0.0.1:$FAKE_PORT"
 for _ in $(seq 100); do curl -fs "$FAKE/_calls" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -201,7 +201,7 @@ for type in web worker beat; do start_dyno "$type"; done
 WEB="http://127.0.0.1:$WEB_PORT"
 for _ in $(seq 150); do curl -fs -H "Host: $HOST_HEADER" "$WEB/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
 curl -fs -H "Host: $HOST_HEADER" "$WEB/healthz" >/dev/null || die "web did not answer /healthz"
-wait_for_log "$WORK/worker.log" 'celery@.* ready' 60 || die "worker did not become ready"
+wait_for_log "$WORK/worker.log" 'worker-[0-9]+@[^ ]+ ready' 60 || die "worker did not become ready"
 wait_for_log "$WORK/beat.log" 'beat: Starting' 30 || die "beat did not start"
 ready_status=$(curl -s -o "$WORK/readyz.json" -w '%{http_code}' -H "Host: $HOST_HEADER" "$WEB/readyz")
 [ "$ready_status" = 200 ] || { cat "$WORK/readyz.json"; die "/readyz answered $ready_status"; }
@@ -291,7 +291,7 @@ shutdown_lines=$(tail -c +"$log_offset" "$WORK/worker.log" | grep -Eo 'Cold shut
 note "worker dyno stopped ${stop_s}s after SIGTERM (soft shutdown ${SOFT_SHUTDOWN}s, Heroku kills at ${HEROKU_KILL_AFTER}s): $shutdown_lines"
 restart_offset=$(($(stat -c %s "$WORK/worker.log") + 1))
 start_dyno worker DEBUG   # DEBUG: the new worker logs every task it receives (a redelivery shows)
-wait_for_log "$WORK/worker.log" 'celery@.* ready' 60 "$restart_offset" || die "restarted worker did not become ready"
+wait_for_log "$WORK/worker.log" 'worker-[0-9]+@[^ ]+ ready' 60 "$restart_offset" || die "restarted worker did not become ready"
 wait "$slow_mention_pid" || { cat "$WORK/slow-mention.out"; die "the slow mention got no reply"; }
 # Let anything handed back to the broker run on the new worker, then count.
 queues_idle() {
@@ -332,7 +332,7 @@ for type in beat worker; do
 done
 embedded_offset=$(($(stat -c %s "$WORK/worker.log") + 1))
 WORKER_EMBEDDED_BEAT=1 INBOX_RETRY_SECONDS=3 start_dyno worker DEBUG
-wait_for_log "$WORK/worker.log" 'celery@.* ready' 60 "$embedded_offset" || die "worker with embedded beat did not start"
+wait_for_log "$WORK/worker.log" 'worker-[0-9]+@[^ ]+ ready' 60 "$embedded_offset" || die "worker with embedded beat did not start"
 wait_for_log "$WORK/worker.log" 'beat: Starting' 30 "$embedded_offset" || die "no beat inside the worker"
 wait_for_log "$WORK/worker.log" 'Task app\.bot\.tasks\.retry_parked_events\[[^]]*\] received' 30 "$embedded_offset" \
   || die "the embedded beat scheduled nothing"

@@ -5,11 +5,11 @@ import threading
 from datetime import datetime, timezone
 
 import pytest
+from django.db.models import F
 
 from app.agenda import services
 from app.agenda.feeds import FeedError, fetch_feed
 from app.agenda.models import AgendaItem, FeedStatus
-from app.agenda.selectors import feed_status
 from app.agenda.services import refresh_agenda
 
 from .feedkit import event, ics_feed, json_feed
@@ -27,6 +27,12 @@ SECOND = json_feed(
     event("c", "Diseño de APIs", "2026-05-14T19:00:00+02:00"),
     event("d", "Testing con pytest", "2026-06-11T19:00:00+02:00"),
 )
+
+
+def feed_status() -> FeedStatus | None:
+    """The most recently attempted feed's health, or None if no refresh has been attempted."""
+    # nulls_last: PostgreSQL would otherwise put never-attempted rows first in a descending sort.
+    return FeedStatus.objects.order_by(F("last_attempt_at").desc(nulls_last=True), "-id").first()
 
 
 def agenda_snapshot():

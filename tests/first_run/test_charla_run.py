@@ -83,7 +83,7 @@ def test_charla_run_opens_where_it_says_and_ctrl_c_stops_everything(tmp_path):
         assert "installing dependencies" not in output.text()  # the venv `./charla test` made, as it is
         seen = descendants(run.pid)
         commands = [p.command for p in seen]
-        for role in ("gunicorn", "app.celery_main worker", "app.celery_main beat"):
+        for role in ("gunicorn", "app.queueing.start worker", "app.queueing.start beat"):
             assert any(role in command for command in commands), commands
 
         interrupted = time.monotonic()

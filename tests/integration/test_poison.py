@@ -6,9 +6,9 @@ import json
 import time
 
 import pytest
-from django.conf import settings
 
 from app.bot.models import DeadLetter
+from app.queueing import layout
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,9 +19,9 @@ def _publish_raw(body: bytes, content_type: str = "application/json") -> None:
 
     with celery_app.connection_for_write() as conn:
         producer = conn.Producer()
-        producer.publish(body, exchange=settings.CHARLA_EXCHANGE, routing_key=settings.CHARLA_DELIVERIES_ROUTING_KEY,
+        producer.publish(body, exchange=layout.EXCHANGE, routing_key=layout.DELIVERIES_ROUTING_KEY,
                          content_type=content_type, content_encoding="utf-8", delivery_mode=2,
-                         declare=[settings.CHARLA_DELIVERIES_QUEUE])
+                         declare=[layout.DELIVERIES_QUEUE])
 
 
 def _wait_for_dead_letters(count: int, timeout: float = 30) -> list[DeadLetter]:

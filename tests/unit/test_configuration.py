@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from app.environment import ConfigError, load
+from app.environment import BROKER_VARIABLES, ConfigError, load
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD_KEY = "k" * 50
@@ -59,8 +60,10 @@ def test_database_url_is_parsed_with_dj_database_url():
     ({"SECRET_KEY": GOOD_KEY, "PORT": "abc"}, ["PORT='abc'", "from 1 to 65535"]),
     ({"SECRET_KEY": GOOD_KEY, "PORT": "70000"}, ["PORT='70000'"]),
     ({"SECRET_KEY": GOOD_KEY, "CONSOLE_ENABLED": "sometimes"}, ["CONSOLE_ENABLED", "1/true/yes"]),
+    ({"SECRET_KEY": GOOD_KEY, "WORKER_EMBEDDED_BEAT": "both"}, ["WORKER_EMBEDDED_BEAT='both'", "1/true/yes"]),
     ({"SECRET_KEY": GOOD_KEY, "CONSOLE_ENABLED": "1", "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"},
      ["CONSOLE_ENABLED", "SLACK_BOT_TOKEN"]),
+    ({"SECRET_KEY": GOOD_KEY, "CELERY_WORKER_EVENTS": "maybe"}, ["CELERY_WORKER_EVENTS", "yes/no"]),
 ], ids=lambda v: ",".join(v) if isinstance(v, dict) else None)
 def test_a_wrong_or_missing_variable_is_named_with_its_fix(env, names):
     with pytest.raises(ConfigError) as error:
@@ -173,3 +176,34 @@ def test_a_wrong_web_setting_stops_gunicorn_with_one_line(name, value, expected,
     assert error.value.code == 2
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith(f"charlandero: configuration error: {expected}")
+
+
+def test_single_dyno_mode_is_read_with_the_rest(tmp_path):
+    production = {"SECRET_KEY": GOOD_KEY, "DATA_DIR": str(tmp_path)}
+    assert not load(production).worker_embedded_beat
+    assert load({**production, "WORKER_EMBEDDED_BEAT": "1"}).worker_embedded_beat
+    assert load({**production, "WORKER_EMBEDDED_BEAT": "Yes"}).worker_embedded_beat
+    assert not load({**production, "WORKER_EMBEDDED_BEAT": "off"}).worker_embedded_beat
+
+
+def test_a_worker_with_a_wrong_embedded_beat_value_stops_with_one_line(tmp_path):
+    env = {**os.environ, "SECRET_KEY": GOOD_KEY, "DATA_DIR": str(tmp_path), "WORKER_EMBEDDED_BEAT": "both"}
+    result = subprocess.run([str(REPO / "bin" / "process"), "worker"], cwd=REPO, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "charlandero: configuration error: WORKER_EMBEDDED_BEAT='both' is not a yes/no value. "
+        "Set WORKER_EMBEDDED_BEAT to 1/true/yes or 0/false/no."]
+
+
+def test_tools_outside_python_ask_the_environment_module(tmp_path):
+    def environment(*args, **env):
+        return subprocess.run([sys.executable, "-m", "app.environment", *args], cwd=REPO, capture_output=True,
+                              text=True, timeout=60, env={**os.environ, "DATA_DIR": str(tmp_path), **env})
+
+    listed = environment("broker-variables")
+    assert listed.returncode == 0 and listed.stdout.split() == list(BROKER_VARIABLES)
+    assert environment("check", SECRET_KEY=GOOD_KEY).returncode == 0
+    wrong = environment("check", SECRET_KEY=GOOD_KEY, PORT="none")
+    assert wrong.returncode == 2 and wrong.stderr.startswith("charlandero: configuration error: PORT='none'")
+    assert environment("nonsense").returncode == 64

@@ -11,11 +11,11 @@ import json
 
 import pytest
 from celery import Celery
-from django.conf import settings
 
-from app.bot.delivery_consumer import DeliveryConsumer
-from app.bot.ingress import _DeliveryPublisher
 from app.bot.tasks import delivery_argsrepr
+from app.queueing import layout
+from app.queueing.deliveries import DeliveryConsumer
+from app.queueing.publisher import DeliveryPublisher
 from tests.support import slack_requests
 
 SECRET_WORDS = "the launch code is tangerine"
@@ -76,20 +76,20 @@ def test_web_sends_the_delivery_exactly_as_slack_sent_it(memory_app):
     payload = slack_requests.mention(SECRET_WORDS, event_id="EvHANDOFF0001")
     body = signed_body(payload)
 
-    publisher = _DeliveryPublisher(memory_app)
+    publisher = DeliveryPublisher(memory_app)
     publisher.publish(body)
     publisher.publish(body)  # a second delivery on the same connection
 
     messages = read(memory_app, "deliveries")  # nothing declared the queue beforehand: the publisher did
     assert [m.body for m in messages] == [body, body]
     assert messages[0].content_type == "application/json"
-    assert messages[0].delivery_info["routing_key"] == settings.CHARLA_DELIVERIES_ROUTING_KEY
+    assert messages[0].delivery_info["routing_key"] == layout.DELIVERIES_ROUTING_KEY
     assert messages[0].properties["delivery_mode"] == 2  # persistent: survives a broker restart
 
 
 def test_the_worker_turns_a_delivery_into_a_task_that_names_it_but_never_repeats_what_people_wrote(memory_app):
     payload = slack_requests.mention(SECRET_WORDS, event_id="EvHANDOFF0002")
-    _DeliveryPublisher(memory_app).publish(signed_body(payload))
+    DeliveryPublisher(memory_app).publish(signed_body(payload))
 
     consume_all(memory_app)
 
@@ -121,8 +121,8 @@ def test_when_the_task_cannot_be_sent_the_delivery_is_not_acknowledged_and_the_c
     from kombu.transport.pyamqp import Transport as RabbitMQ
 
     from app.bot import tasks
-    from app.bot.delivery_consumer import ForwardFailed
-    from app.embedded_transport import EmbeddedTransport
+    from app.queueing.deliveries import ForwardFailed
+    from app.queueing.embedded_transport import EmbeddedTransport
 
     def broker_gone(payload):
         raise OperationalError("connection reset by peer")
@@ -147,7 +147,7 @@ def test_when_the_task_cannot_be_sent_the_delivery_is_not_acknowledged_and_the_c
 def publish_raw(app, body: bytes) -> None:
     with app.connection_for_write() as conn:
         producer = app.amqp.Producer(conn, auto_declare=False)
-        producer.maybe_declare(settings.CHARLA_DELIVERIES_QUEUE)
+        producer.maybe_declare(layout.DELIVERIES_QUEUE)
         producer.publish(body, exchange="charla", routing_key="deliveries.slack", content_type="application/json",
                          content_encoding="utf-8")
 

@@ -3,15 +3,9 @@ from __future__ import annotations
 
 import re
 
-from app.bot.commands.registry import REGISTRY, CommandContext, fold
+from app.bot.commands.registry import REGISTRY, CommandContext
 from app.bot import selectors
-
-USER_REFERENCE = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
-SLACK_TOKEN = re.compile(r"<([^<>]*)>")
-
-
-def unescape_slack(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+from app import slack_text
 
 
 def readable(text: str) -> str:
@@ -25,12 +19,7 @@ def readable(text: str) -> str:
         if target.startswith("@"):
             return "@" + (label or target[1:])
         return label or target
-    return SLACK_TOKEN.sub(plain, text)
-
-
-def literal(text: str) -> str:
-    """Text shown as typed: Slack reads <, > and & as markup, so they are sent as entities."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return slack_text.TOKEN.sub(plain, text)
 
 
 @REGISTRY.command("help", es="ayuda", en="help",
@@ -40,7 +29,8 @@ def show_help(ctx: CommandContext) -> str:
     lines = [ctx.say(es="*Comandos* (también en inglés: help, status, next, search, count, stats):",
                      en="*Commands* (also in Spanish: ayuda, ve, siguiente, busca, cuenta, estadisticas):")]
     # What to type as code, what it does as text.
-    lines += [f"• `{literal(cmd.usage[ctx.language])}` — {literal(cmd.about[ctx.language])}" for cmd in REGISTRY.commands]
+    lines += [f"• `{slack_text.escape(cmd.usage[ctx.language])}` — {slack_text.escape(cmd.about[ctx.language])}"
+              for cmd in REGISTRY.commands]
     lines.append(ctx.say(es="Mencióname (@charla ayuda), escríbeme por mensaje directo o usa /charla ayuda.",
                          en="Mention me (@charla help), send me a direct message, or use /charla help."))
     return "\n".join(lines)
@@ -88,20 +78,20 @@ def search(ctx: CommandContext) -> str:
 
     if not ctx.args:
         return ctx.say(es="¿Qué busco? Por ejemplo: `busca celery`", en="Search for what? For example: `search celery`")
-    found = search_catalogue(unescape_slack(ctx.args), limit=5)
+    found = search_catalogue(slack_text.unescape(ctx.args), limit=5)
     # ctx.args arrives from Slack already escaped (&lt; &gt; &amp;): echoed as it came, its tokens as words.
     said = readable(ctx.args)
     if not found:
         return ctx.say(es=f"No encontré nada para «{said}».", en=f"Nothing found for “{said}”.")
     header = ctx.say(es=f"Encontré {len(found)} para «{said}»:", en=f"Found {len(found)} for “{said}”:")
-    return "\n".join([header] + [f"• *{literal(i.title)}*" + (f" — {i.url}" if i.url else "") for i in found])
+    return "\n".join([header] + [f"• *{slack_text.escape(i.title)}*" + (f" — {i.url}" if i.url else "") for i in found])
 
 
 @REGISTRY.command("count", es="cuenta", en="count",
                   usage_es="cuenta <@usuario>", about_es="cuántos mensajes ha escrito aquí",
                   usage_en="count <@user>", about_en="how many messages they have written here")
 def count_messages(ctx: CommandContext) -> str:
-    match = USER_REFERENCE.search(ctx.args)
+    match = slack_text.USER_MENTION.search(ctx.args)
     if match is None and ctx.args:
         # A name Slack did not turn into a mention is nobody we can count: say so, never count someone else.
         said = readable(ctx.args)
@@ -140,4 +130,4 @@ def unknown_command(name: str) -> str:
     return f"I don't know “{name}”. Did you mean `{suggestion}`? Type `help` to see every command."
 
 
-__all__ = ["unknown_command", "fold"]
+__all__ = ["unknown_command"]

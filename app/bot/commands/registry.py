@@ -6,17 +6,10 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable
 
-LEADING_MENTIONS = re.compile(r"^(?:\s*<@[A-Z0-9]+(?:\|[^>]*)?>)+")
-
-
-def fold(word: str) -> str:
-    """Lowercase without accents, so `Estadísticas` and `estadisticas` name the same command."""
-    decomposed = unicodedata.normalize("NFKD", word.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+from app.slack_text import LEADING_MENTIONS, fold, mention_of
 
 
 @dataclass(frozen=True)
@@ -96,7 +89,7 @@ def parse_invocation(text: str, bot_user: str | None = None, registry: Registry 
     """
     text = text or ""
     if bot_user:
-        bot_mention = re.compile(rf"<@{re.escape(bot_user)}(?:\|[^>]*)?>")
+        bot_mention = mention_of(bot_user)
         before, _, after = _split_once(bot_mention, text)
         text = bot_mention.sub(" ", after if after.strip() else before)
     else:

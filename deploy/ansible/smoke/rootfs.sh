@@ -14,11 +14,12 @@ if [[ -f "$root/.charlandero-rootfs-ready" ]]; then
   exit 0
 fi
 
-# The first Debian (non-security) mirror this machine's apt uses, deb822 or one-line format.
-mirror="$(
+# The first Debian (non-security) mirror this machine's apt uses, deb822 or one-line format; DEBIAN_MIRROR
+# names one on a host that has none (Ubuntu, as on GitHub's runners).
+mirror="${DEBIAN_MIRROR:-$(
   { grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}'
     grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}'
-  } | grep -v security | grep -m1 debian || true)"
+  } | grep -v security | grep -m1 debian || true)}"
 [[ -n "$mirror" ]] || { echo "rootfs: no Debian mirror found in /etc/apt sources" >&2; exit 1; }
 
 tmp="$root.tmp"
@@ -36,6 +37,7 @@ for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list /etc/a
   [[ -f "$f" ]] && grep -qs debian "$f" && ! grep -qs -E 'nodesource|google' "$f" && cp "$f" "$tmp/etc/apt/sources.list.d/"
 done
 [[ -f "$tmp/etc/apt/sources.list.d/sources.list" ]] && mv "$tmp/etc/apt/sources.list.d/sources.list" "$tmp/etc/apt/sources.list.d/host.list"
+compgen -G "$tmp/etc/apt/sources.list.d/*" > /dev/null || echo "deb $mirror bookworm main" > "$tmp/etc/apt/sources.list.d/debian.list"
 
 # Trust the same extra CAs as this machine (its TLS proxy), for pip on the targets.
 if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then

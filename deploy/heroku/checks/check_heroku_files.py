@@ -17,7 +17,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 HEROKU = ROOT / "deploy" / "heroku"
-sys.path.insert(0, str(ROOT))
 
 # The smallest CloudAMQP plan (Little Lemur) allows 20 connections; keep the default formation
 # at most half of it, so a `heroku run` one-off dyno and a scale-up still fit.
@@ -178,8 +177,9 @@ def test_every_app_json_variable_is_read_by_the_settings():
 
 
 def test_default_formation_stays_well_under_the_cloudamqp_connection_limit():
-    """Connections with broker_pool_limit=1: one per web process that publishes, per worker process
-    (consumer + one publisher in the parent, one publisher per pool child), and beat."""
+    """Connections in steady operation: one per web process that publishes, per worker process (consumer +
+    one publisher in the parent, one publisher per pool child), and beat. broker_pool_limit is 2 only so
+    that a control round trip (`celery inspect`) can hold two at once (app/settings.py)."""
     app = load_app_json()
     formation = app["formation"]
     web = formation["web"]["quantity"] * int(env_value(app, "WEB_CONCURRENCY", "2"))

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit, urlunsplit
 from django.conf import settings
 from django.core.management import BaseCommand, CommandError
 
+from app.environment import BROKER_VARIABLES
 from app.ops import health
 
 
@@ -56,6 +57,7 @@ class Command(BaseCommand):
             ("INBOX_RETRY_SECONDS", str(c.inbox_retry_seconds)),
             ("WEB_CONCURRENCY", str(c.web_concurrency)),
             ("CELERY_WORKER_CONCURRENCY", str(c.worker_concurrency)),
+            ("WORKER_EMBEDDED_BEAT", str(c.worker_embedded_beat)),
             ("LOG_LEVEL", c.log_level),
         ]
         width = max(len(k) for k, _ in rows)
@@ -71,7 +73,7 @@ class Command(BaseCommand):
         if not database.ok:
             problems.append("the database does not answer: check DATABASE_URL and that the server is running")
         if not broker.ok:
-            problems.append("the broker does not answer: check CELERY_BROKER_URL/CLOUDAMQP_URL/RABBITMQ_URL/REDIS_URL")
+            problems.append(f"the broker does not answer: check {'/'.join(BROKER_VARIABLES)}")
         if c.slack_bot_token is None:
             self.stdout.write("note: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set; replies stay in the "
                               "database (the local console shows them). Set both to connect a Slack app.")

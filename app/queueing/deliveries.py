@@ -1,5 +1,5 @@
 """The worker's side of web's hand-off: verified Slack deliveries come off the `deliveries` queue and each
-becomes a `process_event` task on `inbox` (app/bot/ingress.py says why web sends the plain delivery).
+becomes a `process_event` task on `inbox` (app/queueing/publisher.py says why web sends the plain delivery).
 
 Runs in the worker's main process, in Celery's consumer (a consumer bootstep), and never touches the
 database: everything it does is a publish through Celery's producer pool (publisher confirms on RabbitMQ).
@@ -9,8 +9,9 @@ database: everything it does is a publish through Celery's producer pool (publis
   hand to a pool child) becomes a `record_dead_letter` task with the body as text, and is acknowledged:
   it can neither stop the worker nor come back for ever.
 - If a publish fails (broker gone, a nack), the error is raised as a connection error: Celery's consumer
-  then reconnects (app/worker_consumer.py) and the broker hands the unacknowledged delivery out again.
+  then reconnects (app/queueing/reconnect.py) and the broker hands the unacknowledged delivery out again.
   Any other error would be "unrecoverable" and stop the consumer.
+Registered by name in app/queueing/celery_app.py; it reaches the bot (checks, tasks) only when it runs.
 """
 from __future__ import annotations
 
@@ -19,11 +20,13 @@ import logging
 from celery import bootsteps
 from kombu import Consumer
 
+from app.queueing import layout
+
 log = logging.getLogger(__name__)
 # Forwarding is one confirmed publish: a few in flight keep the queue moving without one worker hoarding
 # deliveries that another could forward.
 PREFETCH = 16
-SOURCE = "deliveries"
+SOURCE = layout.DELIVERIES_QUEUE.name
 MAX_DEAD_LETTER_BODY = 64 * 1024
 
 
@@ -33,9 +36,7 @@ class ForwardFailed(ConnectionError):
 
 class DeliveryConsumer(bootsteps.ConsumerStep):
     def get_consumers(self, channel):
-        from django.conf import settings
-
-        return [Consumer(channel, queues=[settings.CHARLA_DELIVERIES_QUEUE], callbacks=[self.on_delivery],
+        return [Consumer(channel, queues=[layout.DELIVERIES_QUEUE], callbacks=[self.on_delivery],
                          on_decode_error=self.on_undecodable, accept=["json"], prefetch_count=PREFETCH)]
 
     def on_undecodable(self, message, exc) -> None:

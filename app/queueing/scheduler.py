@@ -3,7 +3,7 @@
 Stock beat keeps one producer for its whole life. After the broker goes away, that producer can
 keep a dead channel (seen with the embedded SQLite transport), so every later tick fails with
 "channel disconnected" even when the broker is back. Here a failed send drops the producer and its
-connection; the next tick opens fresh ones.
+connection; the next tick opens fresh ones. Set as `beat_scheduler` in settings.
 """
 from celery.beat import PersistentScheduler, SchedulingError
 
@@ -17,7 +17,9 @@ class ResilientScheduler(PersistentScheduler):
             raise
 
     def _forget_connection(self) -> None:
-        self.__dict__.pop("producer", None)  # cached_property: rebuilt on next use
+        # Private API: Scheduler.producer and Scheduler.connection are cached_property values kept in the
+        # instance's __dict__; popping them makes the next use build new ones. Checked against celery 5.7.0.
+        self.__dict__.pop("producer", None)
         connection = self.__dict__.pop("connection", None)
         if connection is not None:
             try:

@@ -1,9 +1,9 @@
 """The project's fake Slack Web API, plus a switch that makes the next call(s) of a method slow.
 
-Used by the Heroku smoke test to have a real task of the app (posting a reply) in the middle of an
-HTTP call when the worker dyno is stopped. Run from the repo root with the app's venv:
+Used by the Heroku smoke test (deploy/heroku/smoke.sh) to have a real task of the app (posting a reply) in
+the middle of an HTTP call when the worker dyno is stopped. Run from the repo root with the app's venv:
 
-  python deploy/heroku/smoke/slow_fake_slack.py --bind 127.0.0.1:18900
+  python -m tests.support.slow_fake_slack --bind 127.0.0.1:18900
 
 Besides the base fake's /_calls, /_script/<method>:
   POST /_slow      {"method": "chat.postMessage", "seconds": 8, "count": 1}
@@ -14,15 +14,11 @@ Besides the base fake's /_calls, /_script/<method>:
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repo root, for tests.support
-
-from tests.support import fake_slack  # noqa: E402
-from tests.support.fake_slack import FakeSlack  # noqa: E402
+from tests.support import fake_slack
+from tests.support.fake_slack import FakeSlack
 
 
 class SlowFakeSlack(FakeSlack):
