@@ -5,6 +5,7 @@ import json
 import logging
 
 from app.bot.models import DeadLetter
+from app.bot.payload_checks import sanitized as _storable  # no NUL, no lone surrogates
 
 log = logging.getLogger(__name__)
 MAX_STORED_CHARS = 64 * 1024
@@ -30,8 +31,3 @@ def _as_text(payload, body) -> str:
         except (RecursionError, ValueError, TypeError) as exc:
             text = f"<not shown: {type(exc).__name__}>"
     return _storable(text)[:MAX_STORED_CHARS]
-
-
-def _storable(text: str) -> str:
-    """No NUL (PostgreSQL refuses it in text) and no lone surrogates (not encodable as UTF-8)."""
-    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")

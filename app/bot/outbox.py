@@ -23,6 +23,8 @@ TRANSIENT_SLACK_ERRORS = {"ratelimited", "internal_error", "fatal_error", "servi
                           "request_timeout", "team_added_to_org"}
 
 
+CONNECTION_ERRORS = (urllib.error.URLError, socket.timeout, ConnectionError, TimeoutError, OSError)
+
 # Longer than one Slack call can take (slack_client's timeout) plus recording the result through a
 # database restart (MARK_SENT_WAITS), so a live claim is never stolen.
 CLAIM_SECONDS = timedelta(seconds=30)
@@ -90,16 +92,15 @@ def _posted_by_a_dead_attempt(reply: Reply):
     try:
         return slack_client.find_reply(reply.channel, reply.pk, reply.thread_ts, since=reply.created_at)
     except SlackApiError as exc:
-        data = exc.response.data if isinstance(exc.response.data, dict) else {}
-        error, status = data.get("error", ""), exc.response.status_code
-        if status == 429 or status >= 500 or error in TRANSIENT_SLACK_ERRORS:
+        status, error = exc.response.status_code, _api_error(exc)
+        if status == 429 or _is_transient(status, error):
             # Keep the claim (not released): the next attempt finds it run out and checks again.
             raise RetryLater(f"could not check for an earlier post: {status} {error}".strip(),
                              seconds=CLAIM_SECONDS.total_seconds() + 0.5) from None
         log.warning("reply %s: cannot check for an earlier post (%s); posting, which may repeat it", reply.pk,
                     error or status)
         return None
-    except (urllib.error.URLError, socket.timeout, ConnectionError, TimeoutError, OSError) as exc:
+    except CONNECTION_ERRORS as exc:
         raise RetryLater(f"could not check for an earlier post: {exc}",
                          seconds=CLAIM_SECONDS.total_seconds() + 0.5) from None
 
@@ -121,12 +122,20 @@ def _post(reply: Reply):
             return slack_client.post_to_response_url(reply.response_url, reply.text)
         return slack_client.post_message(reply.channel, reply.text, reply.thread_ts, reply_id=reply.pk)
     except SlackApiError as exc:
-        data = exc.response.data if isinstance(exc.response.data, dict) else {}
-        return _slack_error(reply, exc.response.status_code, exc.response.headers or {}, data.get("error", ""))
+        return _slack_error(reply, exc.response.status_code, exc.response.headers or {}, _api_error(exc))
     except slack_client.SlackHTTPError as exc:
         return _slack_error(reply, exc.status, exc.headers, exc.body.strip())
-    except (urllib.error.URLError, socket.timeout, ConnectionError, TimeoutError, OSError) as exc:
+    except CONNECTION_ERRORS as exc:
         raise RetryLater(f"connection error: {exc}") from None
+
+
+def _api_error(exc: SlackApiError) -> str:
+    data = exc.response.data
+    return data.get("error", "") if isinstance(data, dict) else ""
+
+
+def _is_transient(status: int, error: str) -> bool:
+    return status >= 500 or error in TRANSIENT_SLACK_ERRORS
 
 
 def release_claim(reply_id: int) -> None:
@@ -140,7 +149,7 @@ def _slack_error(reply: Reply, status: int, headers, error: str) -> None:
         if not reply.response_url:
             pacing.push_back(reply.team, reply.channel, wait)
         raise RetryLater("rate limited (429)", seconds=wait)
-    if status >= 500 or error in TRANSIENT_SLACK_ERRORS:
+    if _is_transient(status, error):
         raise RetryLater(f"Slack answered {status} {error}".strip())
     give_up(reply.pk, f"{error or 'HTTP ' + str(status)}")
     return None
