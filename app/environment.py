@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import secrets
+import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +66,7 @@ class Config:
     worker_embedded_beat: bool         # single-dyno mode: the worker runs the beat scheduler too
     local: bool                        # started by ./charla on a developer's machine (CHARLA_LOCAL=1)
     console_enabled: bool = field(default=False)
+    port_given: bool = field(default=False)  # PORT was set (a local run then never moves to a free port)
 
     @property
     def broker_is_embedded(self) -> bool:
@@ -183,6 +186,18 @@ def _broker(env, data_dir: Path) -> tuple[str, str]:
     return f"{EMBEDDED_BROKER_SCHEME}:///{data_dir / 'broker.sqlite3'}", "default (embedded SQLite broker in DATA_DIR)"
 
 
+def _data_dir(env) -> Path:
+    return Path(_get(env, "DATA_DIR") or PROJECT_ROOT / "data").expanduser().resolve()
+
+
+def _allowed_hosts(env) -> list[str]:
+    return [h.strip() for h in (_get(env, "ALLOWED_HOSTS") or "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
+
+
+def _port(env) -> int:
+    return _positive_int(env, "PORT", DEFAULT_PORT, maximum=65535)
+
+
 def _console_signing_secret(secret_key: str) -> str:
     # With no Slack app, the console signs its events with a secret only this install knows.
     return hmac.new(secret_key.encode(), b"charlandero-local-console", hashlib.sha256).hexdigest()
@@ -218,7 +233,7 @@ def load(environ=None) -> Config:
         raise ConfigError("SECRET_KEY is shorter than 32 characters. Set SECRET_KEY to a long random string "
                           "(python -c 'import secrets; print(secrets.token_urlsafe(50))').")
 
-    data_dir = Path(_get(env, "DATA_DIR") or PROJECT_ROOT / "data").expanduser().resolve()
+    data_dir = _data_dir(env)
     database, database_source = _database(env, data_dir)
     broker_url, broker_source = _broker(env, data_dir)
 
@@ -249,7 +264,7 @@ def load(environ=None) -> Config:
     if log_level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL={log_level!r} is not a log level. Use one of {', '.join(LOG_LEVELS)}.")
 
-    hosts = [h.strip() for h in (_get(env, "ALLOWED_HOSTS") or "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
+    hosts = _allowed_hosts(env)
 
     return Config(
         debug=debug,
@@ -277,7 +292,8 @@ def load(environ=None) -> Config:
         secure_ssl_redirect=_flag(env, "SECURE_SSL_REDIRECT", False),
         secure_hsts_seconds=_positive_int(env, "SECURE_HSTS_SECONDS", 0, minimum=0),
         app_url=_app_url(env),
-        port=_positive_int(env, "PORT", DEFAULT_PORT, maximum=65535),
+        port=_port(env),
+        port_given=_get(env, "PORT") is not None,
         gunicorn_worker_class=_get(env, "GUNICORN_WORKER_CLASS") or "sync",
         gunicorn_threads=_positive_int(env, "GUNICORN_THREADS", 1),
         # gunicorn.conf.py says why 95 s and why 0 (no recycling) by default.
@@ -298,18 +314,114 @@ def load_or_exit() -> Config:
         raise SystemExit(2) from None
 
 
-USAGE = "usage: python -m app.environment check | broker-variables"
+# ---- For the image's health check and entry point (deploy/docker/): read before a role starts ----------------
+
+BROKER_PORTS = {"amqp": 5672, "pyamqp": 5672, "amqps": 5671, "redis": 6379, "rediss": 6379}
+IMAGE_ROLES = ("all", "web", "worker", "beat", "release")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What the image's HEALTHCHECK looks at; readable without the secrets, which its process may not have."""
+    port: int
+    host: str                # a Host name web accepts
+    broker_port: int | None  # None: the embedded broker (no connection to look for)
+    data_dir: Path
+
+
+def probe(environ=None) -> Probe:
+    env = os.environ if environ is None else environ
+    data_dir = _data_dir(env)
+    broker = urlsplit(_broker(env, data_dir)[0])
+    host = next((h.lstrip(".") for h in _allowed_hosts(env) if h.lstrip(".") and h != "*"), "localhost")
+    port = broker.port or BROKER_PORTS.get(broker.scheme)
+    return Probe(port=_port(env), host=host, broker_port=port if broker.scheme in BROKER_PORTS else None,
+                 data_dir=data_dir)
+
+
+def image_defaults(role: str, environ=None) -> tuple[dict[str, str], list[str]]:
+    """What the image adds to a role's environment when it is not given, and a line to log for each.
+
+    role: one of IMAGE_ROLES, or "command" (anything else run in the image, e.g. `IMAGE python manage.py
+    doctor`, or a `docker exec` next to the all-in-one container)."""
+    env = os.environ if environ is None else environ
+    data_dir = _data_dir(env)
+    add: dict[str, str] = {}
+    notes: list[str] = []
+    # `all` keeps SQLite, the embedded broker and its key in DATA_DIR, beat its schedule: they must write there.
+    # (The other roles, on PostgreSQL and RabbitMQ, write nothing and run on a read-only file system.)
+    if role in ("all", "beat"):
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            writable = os.access(data_dir, os.W_OK)
+        except OSError:
+            writable = False
+        if not writable:
+            uid, gid = os.getuid(), os.getgid()
+            raise ConfigError(f"DATA_DIR={data_dir} is not writable by uid {uid}. Mount a named volume there "
+                              f"(-v charla-data:{data_dir}), or chown a bind-mounted folder to {uid}:{gid}.")
+    # One container for a small team (`docker run ... IMAGE`) starts with no SECRET_KEY given: one is made,
+    # once, in the data volume, and kept (sessions and the console's signing secret survive restarts). Only
+    # for `all`: split roles share one key, which must come from the environment. A command run beside the
+    # all-in-one container uses that key too.
+    key_file = data_dir / "secret_key"
+    if _get(env, "SECRET_KEY") is None:
+        if role == "all":
+            if not (key_file.is_file() and key_file.stat().st_size > 0):
+                _write_private(key_file, secrets.token_urlsafe(50) + "\n")
+                notes.append(f"no SECRET_KEY given; generated one in {key_file} (kept in the volume)")
+            add["SECRET_KEY"] = key_file.read_text().strip()
+        elif role == "command" and os.access(key_file, os.R_OK):
+            add["SECRET_KEY"] = key_file.read_text().strip()
+    # In `all`, honcho stops web, worker and beat on SIGTERM and SIGKILLs what is left 5 s later: the worker's
+    # soft shutdown (time for running tasks before they go back to the queue) must end before that.
+    if role == "all" and _get(env, "CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT") is None:
+        add["CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT"] = "3"
+    # With a Slack app, Slack reaches the bot under whatever public name a tunnel or proxy gives it, which the
+    # image cannot know; every Slack request is authenticated by its signature, not its Host, so any name is
+    # accepted (ALLOWED_HOSTS pins it; the compose stack does). In console mode the default (localhost) stays:
+    # the console is meant for http://localhost:8000, and the Host check keeps other pages (DNS rebinding) away.
+    if (role in IMAGE_ROLES and role not in ("worker", "beat") and _get(env, "ALLOWED_HOSTS") is None
+            and _get(env, "SLACK_BOT_TOKEN")):
+        add["ALLOWED_HOSTS"] = "*"
+        notes.append("ALLOWED_HOSTS not set; accepting any Host name (set ALLOWED_HOSTS=bot.example.com to pin it)")
+    return add, notes
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read, atomically (a reader never sees half of it)."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+USAGE = "usage: python -m app.environment check | broker-variables | image-defaults ROLE"
 
 
 def main(argv: list[str]) -> int:
     """For tools that are not Python (bin/process, ./charla, shell scripts): the same rules, not a copy.
     `check`: exit 2 with the one-line message if the configuration is wrong. `broker-variables`: the
-    variables that can name the broker, in the order they are read."""
+    variables that can name the broker, in the order they are read. `image-defaults ROLE`: `export` lines
+    for what the image adds to ROLE's environment (image_defaults)."""
     if argv == ["check"]:
         load_or_exit()
         return 0
     if argv == ["broker-variables"]:
         print(" ".join(BROKER_VARIABLES))
+        return 0
+    if len(argv) == 2 and argv[0] == "image-defaults":
+        # deploy/docker/entrypoint.sh evaluates what this prints (shell-quoted) before it starts the role.
+        try:
+            add, notes = image_defaults(argv[1])
+        except ConfigError as exc:
+            sys.stderr.write(f"charlandero: configuration error: {' '.join(str(exc).split())}\n")
+            return 2
+        for note in notes:
+            sys.stderr.write(f"charlandero: {note}\n")
+        for name, value in add.items():
+            print(f"export {name}={shlex.quote(value)}")
         return 0
     sys.stderr.write(USAGE + "\n")
     return 64

@@ -7,7 +7,6 @@ with no PORT given, a busy default port is not an error: the next free one is us
 """
 from __future__ import annotations
 
-import os
 import socket
 import sys
 
@@ -27,15 +26,15 @@ def _free(port: int) -> bool:
     return True
 
 
-def web_port(config: Config, port_given: bool) -> int:
-    if port_given or not config.local:
+def web_port(config: Config) -> int:
+    if config.port_given or not config.local:
         return config.port
     return next((p for p in range(config.port, config.port + PORTS_TO_TRY) if _free(p)), config.port)
 
 
 def main() -> None:
     config = load_or_exit()
-    port = web_port(config, port_given=bool((os.environ.get("PORT") or "").strip()))
+    port = web_port(config)
     url = f"http://127.0.0.1:{port}/"
     if port != config.port:
         sys.stderr.write(f"charlandero: port {config.port} is taken; web uses {port} (set PORT to choose)\n")

@@ -5,17 +5,19 @@
             broker's port (AMQP or Redis); on the embedded broker, being alive is all there is to check.
 - beat:     PID 1 is celery beat and its schedule file exists in DATA_DIR.
 - release:  a one-shot job; healthy while it runs.
-Standard library only and no Django import, so it costs a few milliseconds every interval.
+What it looks at (port, Host name, broker port, DATA_DIR) is read by app/environment.py, as everything else
+the app reads; no Django, Celery or kombu import, so it costs little every interval.
 Exit 0 = healthy, 1 = unhealthy (with one line saying why).
 """
 import os
 import sys
 import urllib.error
 import urllib.request
-from urllib.parse import urlsplit
+from pathlib import Path
 
-BROKER_VARIABLES = ("CELERY_BROKER_URL", "CLOUDAMQP_URL", "RABBITMQ_URL", "REDIS_URL")
-DEFAULT_PORTS = {"amqp": 5672, "pyamqp": 5672, "amqps": 5671, "redis": 6379, "rediss": 6379}
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # /app: the project, whatever the working dir
+
+from app.environment import ConfigError, Probe, probe  # noqa: E402
 
 
 def pid1_argv() -> list[str]:
@@ -38,17 +40,10 @@ def role_of(argv: list[str]) -> str:
     return "other"
 
 
-def check_web() -> str | None:
-    port = os.environ.get("PORT") or "8000"
-    # A Host name the app accepts: the first concrete one of ALLOWED_HOSTS, else localhost.
-    host = "localhost"
-    for name in (os.environ.get("ALLOWED_HOSTS") or "").split(","):
-        name = name.strip().lstrip(".")
-        if name and name != "*":
-            host = name
-            break
+def check_web(settings: Probe) -> str | None:
+    port = settings.port
     req = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers={
-        "Host": host,
+        "Host": settings.host,  # a name the app accepts: the first concrete one of ALLOWED_HOSTS, else localhost
         # As a TLS-terminating proxy would say: no redirect to https for this internal probe.
         "X-Forwarded-Proto": "https",
     })
@@ -61,17 +56,6 @@ def check_web() -> str | None:
         return f"/healthz answered {exc.code}"
     except OSError as exc:
         return f"/healthz unreachable on port {port}: {exc}"
-
-
-def broker_port() -> int | None:
-    for name in BROKER_VARIABLES:
-        url = (os.environ.get(name) or "").strip()
-        if url:
-            parts = urlsplit(url)
-            if parts.scheme in DEFAULT_PORTS:
-                return parts.port or DEFAULT_PORTS[parts.scheme]
-            return None   # embedded (sqla+sqlite) or memory: no connection to look for
-    return None
 
 
 def socket_inodes(pid: int) -> set[str]:
@@ -102,17 +86,17 @@ def established_to(port: int, inodes: set[str]) -> bool:
     return False
 
 
-def check_worker() -> str | None:
-    port = broker_port()
-    if port is None:
+def check_worker(settings: Probe) -> str | None:
+    port = settings.broker_port
+    if port is None:  # the embedded broker: no connection to look for
         return None
     if established_to(port, socket_inodes(1)):
         return None
     return f"the worker has no connection to the broker (port {port})"
 
 
-def check_beat() -> str | None:
-    data_dir = os.environ.get("DATA_DIR") or "/data"
+def check_beat(settings: Probe) -> str | None:
+    data_dir = settings.data_dir
     if any(name.startswith("celerybeat-schedule") for name in os.listdir(data_dir)):
         return None
     return f"no beat schedule in {data_dir} yet"
@@ -120,12 +104,17 @@ def check_beat() -> str | None:
 
 def main() -> int:
     role = role_of(pid1_argv())
+    try:
+        settings = probe() if role in ("web", "all", "worker", "beat") else None
+    except ConfigError as exc:  # the role itself stops at start with the same message
+        print(f"unhealthy ({role}): {exc}")
+        return 1
     if role in ("web", "all"):
-        problem = check_web()
+        problem = check_web(settings)
     elif role == "worker":
-        problem = check_worker()
+        problem = check_worker(settings)
     elif role == "beat":
-        problem = check_beat()
+        problem = check_beat(settings)
     elif role == "release":
         problem = None
     elif role == "all-starting":
