@@ -67,15 +67,15 @@ def main() -> int:
                     failures.append(f"{key}: expected {wanted[key]!r}, got {seen[key]!r}")
 
         # fork safety: the child must not share the parent's connection
-        parent_conn = ingress._publisher._local.connection
+        parent_conn = ingress._publisher.lane().connection
         pid = os.fork()
         if pid == 0:
-            ok = ingress.hand_off(payload, body) and ingress._publisher._local.connection is not parent_conn
+            ok = ingress.hand_off(payload, body) and ingress._publisher.lane().connection is not parent_conn
             os._exit(0 if ok else 1)
         _, status = os.waitpid(pid, 0)
         if status != 0:
             failures.append("the forked child could not publish on a connection of its own")
-        if not ingress.hand_off(payload, body) or ingress._publisher._local.connection is not parent_conn:
+        if not ingress.hand_off(payload, body) or ingress._publisher.lane().connection is not parent_conn:
             failures.append("the parent's connection did not survive the child's publishing")
         n = len(read_all(channel, QUEUE, 2))
         if n != 2:

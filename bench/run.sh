@@ -162,7 +162,7 @@ for r in $(seq 1 "$STEADY_ROUNDS"); do
 done
 
 # ---- (d) saturation: the highest steady rate this one worker answers with end-to-end p99 < 1 s -----------
-SAT_RATES="${BENCH_SAT_RATES:-75 100 150 200 250 300 400}"
+SAT_RATES="${BENCH_SAT_RATES:-50 55 60 65 70 75 85 100 125 150}"
 SAT_SECONDS="${BENCH_SAT_SECONDS:-10}"
 for rate in $SAT_RATES; do
   say "(d) saturation: $rate events/s for $SAT_SECONDS s"

@@ -4,12 +4,23 @@ What goes to the broker is the delivery itself — the JSON exactly as Slack sen
 covers), a persistent message — not a Celery task: the worker's DeliveryConsumer (app/queueing/deliveries.py)
 turns each into a `process_event` task. A plain message keeps web's acknowledgement path short
 (bench/README.md). What to do when the broker does not take it is the inbox's business (app/bot/ingress.py).
+
+On RabbitMQ every delivery waits for its publisher confirm. Confirms are batched: one thread per process owns
+the connection, publishes every delivery that is waiting, then waits for the broker's confirms of the whole
+batch (RabbitMQ confirms many with one `multiple` ack, and writes them to disk together). The request
+threads of a gthread worker wait side by side instead of each paying for a round trip and a disk sync of
+its own; a sync worker simply sends batches of one.
 """
 from __future__ import annotations
 
 import os
 import select
 import threading
+import time
+from collections import deque
+
+import amqp
+from amqp.exceptions import MessageNacked
 
 from app.queueing import layout
 
@@ -19,80 +30,218 @@ CONFIRM_TIMEOUT = 0.8
 
 
 class DeliveryPublisher:
-    """Publishes delivery bodies to the `deliveries` queue, with publisher confirms, on one broker connection
-    per process and thread.
+    """Publishes delivery bodies to the `deliveries` queue and returns once the broker has them (confirmed on
+    RabbitMQ; committed on the embedded broker); raises otherwise.
 
     Fork-safe: gunicorn imports the app in the master (preload_app) and forks the workers; a connection
-    belongs to the process that opened it and a forked child never uses (or closes) its parent's — it
-    opens its own at its first delivery. Thread-safe: each thread of a gthread worker has its own connection,
-    so the threads' waits for their confirms overlap instead of queueing behind one lock (sync workers, the
-    default, have one thread: one connection per process).
+    belongs to the process that opened it and a forked child never uses (or closes) its parent's — it opens
+    its own at its first delivery.
     """
 
     def __init__(self, app=None):
         self._app = app  # None: the project's Celery app (a test passes its own)
-        self._local = threading.local()
+        self._pid = None
+        self._lane = None
+        self._lock = threading.Lock()
         self._abandoned: list = []  # inherited across a fork: kept referenced, never closed from the child
 
-    def _state(self):
-        state = self._local
-        if getattr(state, "pid", None) != os.getpid():
-            if getattr(state, "connection", None) is not None:
-                self._abandoned.append(state.connection)
-            state.pid, state.connection, state.producer = os.getpid(), None, None
-        return state
+    def publish(self, body: bytes) -> None:
+        self.lane().publish(body)
 
-    def _ready_producer(self, state):
-        if state.connection is not None and self._broker_spoke(state.connection):
-            self._drop(state)
-        if state.producer is None:
-            from app.queueing.celery_app import celery_app
+    def lane(self):
+        """This process's lane to the broker (made at its first delivery)."""
+        if self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():
+                    if self._lane is not None:
+                        self._abandoned.append(self._lane)
+                    self._lane = self._new_lane()
+                    self._pid = os.getpid()
+        return self._lane
 
-            app = self._app or celery_app
-            queue = layout.DELIVERIES_QUEUE
-            state.connection = app.connection_for_write(connect_timeout=CONNECT_TIMEOUT)
-            producer = app.amqp.Producer(state.connection, exchange=queue.exchange, auto_declare=False)
-            # Declared once per connection (exchange, queue, binding): a message sent before the queue
-            # exists would be dropped by the exchange.
-            producer.maybe_declare(queue)
-            state.producer = producer
-        return state.producer
+    def _new_lane(self):
+        from app.queueing.celery_app import celery_app
 
-    @staticmethod
-    def _broker_spoke(connection) -> bool:
-        """True when this connection must be replaced before use. Between publishes a producer connection
-        has nothing to read (each publish reads its own confirm); anything there means the broker closed it
-        (EOF, connection.close) or is throttling it (connection.blocked). Checked so a message is never
-        written into a socket the broker has already left."""
-        if not connection.connected:
-            return True
-        # Private API: kombu's Connection.connection is py-amqp's Connection, whose .transport.sock is the
-        # socket; checked against kombu 5.7.0 and amqp 5.4.2.
-        sock = getattr(getattr(connection.connection, "transport", None), "sock", None)
-        if sock is None:  # not a socket transport (the embedded SQLite broker, ...)
-            return False
+        app = self._app or celery_app
+        # kombu's name for py-amqp's transport; only it speaks publisher confirms here.
+        connection = app.connection_for_write()  # not connected: only its transport is looked at
         try:
-            return bool(select.select([sock], [], [], 0)[0])
-        except (OSError, ValueError):  # closed socket
-            return True
+            confirms = connection.transport.driver_type == "amqp"
+        finally:
+            connection.release()
+        return ConfirmingLane(app) if confirms else DirectLane(app)
 
-    @staticmethod
-    def _drop(state) -> None:
-        """Forget the connection without talking to the broker (it may be gone, or not reading)."""
-        connection, state.connection, state.producer = state.connection, None, None
-        if connection is not None:
-            try:
-                connection.collect()
-            except Exception:  # already broken; nothing more to do with it
-                pass
+
+class NotConfirmed(ConnectionError):
+    """The broker did not confirm the delivery (refused it, or the connection failed under it)."""
+
+
+class DirectLane:
+    """For brokers without publisher confirms (the embedded SQLite broker, kombu's in-memory transport in
+    unit tests): a publish returns once the transport has stored the message. One producer per thread."""
+
+    def __init__(self, app):
+        self._app = app
+        self._local = threading.local()
 
     def publish(self, body: bytes) -> None:
-        state = self._state()
+        state = self._local
+        if getattr(state, "producer", None) is None:
+            state.connection = self._app.connection_for_write(connect_timeout=CONNECT_TIMEOUT)
+            state.producer = self._app.amqp.Producer(state.connection, exchange=layout.EXCHANGE, auto_declare=False)
+            # Declared once per connection: a message sent before the queue exists would be dropped.
+            state.producer.maybe_declare(layout.DELIVERIES_QUEUE)
         try:
-            self._ready_producer(state).publish(
+            state.producer.publish(
                 body, routing_key=layout.DELIVERIES_ROUTING_KEY, content_type="application/json",
-                content_encoding="utf-8", delivery_mode=2, retry=False, declare=[], timeout=CONFIRM_TIMEOUT,
-                confirm_timeout=CONFIRM_TIMEOUT)
+                content_encoding="utf-8", delivery_mode=2, retry=False, declare=[])
         except BaseException:
-            self._drop(state)  # the next delivery opens a fresh connection
+            connection, state.connection, state.producer = state.connection, None, None
+            _forget(connection)
             raise
+
+
+class _Job:
+    __slots__ = ("body", "done", "error", "taken", "cancelled")
+
+    def __init__(self, body: bytes):
+        self.body = body
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self.taken = False      # the publishing thread has it (it will be resolved, one way or another)
+        self.cancelled = False  # its waiter gave up before it was taken: never publish it
+
+    def resolve(self, error: BaseException | None = None) -> None:
+        if not self.done.is_set():
+            self.error = error
+            self.done.set()
+
+
+class ConfirmingLane:
+    """RabbitMQ: one connection and one publishing thread per process; deliveries are published in batches,
+    each batch confirmed as a whole (see the module's docstring)."""
+
+    def __init__(self, app):
+        self._app = app
+        self._ready = threading.Condition()
+        self._waiting: deque[_Job] = deque()
+        self.connection = None
+        self._channel = None
+        self._sequence = 0  # the broker numbers a confirm channel's publishes 1, 2, 3, ...
+        self._unconfirmed: dict[int, _Job] = {}
+        self._thread = threading.Thread(target=self._run, name="delivery-publisher", daemon=True)
+        self._thread.start()
+
+    def publish(self, body: bytes) -> None:
+        job = _Job(body)
+        with self._ready:
+            self._waiting.append(job)
+            self._ready.notify()
+        # The publishing thread bounds its own connect and confirm waits; this bound only matters if that
+        # thread is itself stuck (a write into a full socket buffer).
+        if not job.done.wait(CONNECT_TIMEOUT + CONFIRM_TIMEOUT + 0.2):
+            with self._ready:
+                if not job.taken:
+                    job.cancelled = True
+            raise TimeoutError("the broker did not confirm the delivery in time")
+        if job.error is not None:
+            # a fresh exception for each waiter: the batch's error is shared by every delivery in it
+            raise NotConfirmed(f"{type(job.error).__name__}: {job.error}") from job.error
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while not self._waiting:
+                    self._ready.wait()
+                batch = [job for job in self._waiting if not job.cancelled]
+                self._waiting.clear()
+                for job in batch:
+                    job.taken = True
+            self._publish(batch)
+
+    def _publish(self, batch: list[_Job]) -> None:
+        try:
+            channel = self._ready_channel()
+            for job in batch:
+                # delivery mode 2: persistent, so the confirm means "on disk"
+                channel.basic_publish(
+                    amqp.Message(job.body, content_type="application/json", content_encoding="utf-8",
+                                 delivery_mode=2),
+                    exchange=layout.EXCHANGE.name, routing_key=layout.DELIVERIES_ROUTING_KEY)
+                self._sequence += 1
+                self._unconfirmed[self._sequence] = job
+            deadline = time.monotonic() + CONFIRM_TIMEOUT
+            while self._unconfirmed:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("the broker did not confirm the delivery in time")
+                self.connection.connection.drain_events(timeout=remaining)  # runs _on_ack / _on_nack
+        except Exception as exc:  # kombu/py-amqp errors, a timeout, socket errors: none of the batch is taken
+            for job in batch:
+                job.resolve(exc)
+            self._unconfirmed.clear()
+            self._drop()
+
+    def _ready_channel(self):
+        if self.connection is not None and _broker_spoke(self.connection):
+            self._drop()
+        if self._channel is None:
+            # Confirms are read here, batch by batch, not by py-amqp after every publish (which is what the
+            # confirm_publish transport option in settings asks for).
+            connection = self._app.connection_for_write(connect_timeout=CONNECT_TIMEOUT,
+                                                        transport_options={"confirm_publish": False})
+            self.connection = connection
+            channel = connection.default_channel
+            # Declared once per connection (exchange, queue, binding): a message sent before the queue exists
+            # would be dropped by the exchange.
+            layout.DELIVERIES_QUEUE(channel).declare()
+            channel.confirm_select()
+            channel.events["basic_ack"].add(self._on_ack)
+            channel.events["basic_nack"].add(self._on_nack)
+            self._sequence = 0
+            self._channel = channel
+        return self._channel
+
+    def _settle(self, tag: int, multiple: bool, error: BaseException | None) -> None:
+        tags = [t for t in self._unconfirmed if t <= tag] if multiple else [tag]
+        for t in tags:
+            job = self._unconfirmed.pop(t, None)
+            if job is not None:
+                job.resolve(error)
+
+    def _on_ack(self, tag: int, multiple: bool) -> None:
+        self._settle(tag, multiple, None)
+
+    def _on_nack(self, tag: int, multiple: bool) -> None:
+        self._settle(tag, multiple, MessageNacked("the broker refused the delivery (nack)"))
+
+    def _drop(self) -> None:
+        """Forget the connection without talking to the broker (it may be gone, or not reading)."""
+        connection, self.connection, self._channel = self.connection, None, None
+        _forget(connection)
+
+
+def _broker_spoke(connection) -> bool:
+    """True when this connection must be replaced before use. Between batches a publishing connection has
+    nothing to read (each batch reads its own confirms); anything there means the broker closed it (EOF,
+    connection.close) or is throttling it (connection.blocked). Checked so a delivery is never written into a
+    socket the broker has already left."""
+    if not connection.connected:
+        return True
+    # Private API: kombu's Connection.connection is py-amqp's Connection, whose .transport.sock is the
+    # socket; checked against kombu 5.7.0 and amqp 5.4.2.
+    sock = getattr(getattr(connection.connection, "transport", None), "sock", None)
+    if sock is None:
+        return True
+    try:
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):  # closed socket
+        return True
+
+
+def _forget(connection) -> None:
+    if connection is not None:
+        try:
+            connection.collect()
+        except Exception:  # already broken; nothing more to do with it
+            pass
