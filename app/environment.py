@@ -20,9 +20,9 @@ import dj_database_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-BROKER_VARIABLES = ("CELERY_BROKER_URL", "CLOUDAMQP_URL", "RABBITMQ_URL", "REDIS_URL")
+BROKER_VARIABLES = ("CELERY_BROKER_URL", "CLOUDAMQP_URL", "RABBITMQ_URL")
 DATABASE_SCHEMES = ("postgres", "postgresql", "pgsql", "postgis", "sqlite")  # with the drivers we install
-SUPPORTED_BROKER_SCHEMES = ("amqp", "amqps", "pyamqp", "redis", "rediss", "sqla+sqlite", "charla-sqlite+sqlite")
+SUPPORTED_BROKER_SCHEMES = ("amqp", "amqps", "pyamqp", "sqla+sqlite", "charla-sqlite+sqlite")
 EMBEDDED_BROKER_SCHEME = "charla-sqlite+sqlite"  # registered with kombu by app/queueing/embedded.py
 DEFAULT_PORT = 8000
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -176,9 +176,14 @@ def _broker(env, data_dir: Path) -> tuple[str, str]:
         if url is None:
             continue
         scheme = urlsplit(url).scheme
+        if scheme in ("redis", "rediss"):
+            # "Nothing lost" rests on RabbitMQ's publisher confirms and its acknowledgements (README).
+            raise ConfigError(f"{name} names a Redis server, which this app does not use as its broker: its "
+                              "guarantees rest on RabbitMQ's publisher confirms. Use amqp://user:password@host:5672/"
+                              "vhost (RabbitMQ, e.g. CloudAMQP), or unset it for the embedded broker.")
         if scheme not in SUPPORTED_BROKER_SCHEMES:
             raise ConfigError(f"{name} has scheme {scheme!r}, which is not a broker this app supports. "
-                              f"Use amqp://user:password@host:5672/vhost (RabbitMQ) or redis://host:6379/0.")
+                              "Use amqp://user:password@host:5672/vhost (RabbitMQ), or unset it for the embedded broker.")
         return url, name
     # Embedded broker: kombu's SQLAlchemy transport on an SQLite file. Transactional (a message
     # is fully written or absent), survives restarts, and web, worker and beat share it as separate
@@ -316,7 +321,7 @@ def load_or_exit() -> Config:
 
 # ---- For the image's health check and entry point (deploy/docker/): read before a role starts ----------------
 
-BROKER_PORTS = {"amqp": 5672, "pyamqp": 5672, "amqps": 5671, "redis": 6379, "rediss": 6379}
+BROKER_PORTS = {"amqp": 5672, "pyamqp": 5672, "amqps": 5671}
 IMAGE_ROLES = ("all", "web", "worker", "beat", "release")
 
 

@@ -26,7 +26,7 @@ def mention_of(user_id: str) -> re.Pattern:
 
 
 def mentions(text: str, user_id: str) -> bool:
-    return f"<@{user_id}" in text
+    return mention_of(user_id).search(text) is not None
 
 
 def escape(text: str) -> str:

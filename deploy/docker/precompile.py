@@ -35,7 +35,7 @@ def import_what_the_processes_import() -> None:
         "DATA_DIR": tempfile.mkdtemp(prefix="precompile-"),
         "DEBUG": "0",
     })
-    for name in ("DATABASE_URL", "CELERY_BROKER_URL", "CLOUDAMQP_URL", "RABBITMQ_URL", "REDIS_URL"):
+    for name in ("DATABASE_URL", "CELERY_BROKER_URL", "CLOUDAMQP_URL", "RABBITMQ_URL"):
         os.environ.pop(name, None)
     sys.path.insert(0, str(APP_DIR))
 

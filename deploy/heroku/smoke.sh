@@ -134,7 +134,7 @@ for _ in $(seq 100); do curl -fs "$FAKE/_calls" >/dev/null 2>&1 && break; sleep 
 curl -fs "$FAKE/_calls" >/dev/null || die "fake Slack API did not start"
 
 # ---- what Heroku sets on every dyno (plus what the user sets through app.json) ------------------
-unset CELERY_BROKER_URL RABBITMQ_URL REDIS_URL DEBUG 2>/dev/null || true
+unset CELERY_BROKER_URL RABBITMQ_URL DEBUG 2>/dev/null || true
 export PORT="$WEB_PORT"
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$NAME"
 export CLOUDAMQP_URL="amqp://guest:guest@127.0.0.1:5672/$NAME"

@@ -31,7 +31,13 @@ def test_broker_precedence_follows_the_documented_order():
     del env["CLOUDAMQP_URL"]
     assert load(env).broker_url == "amqp://u:p@rabbit:5672/v"
     del env["RABBITMQ_URL"]
-    assert load(env).broker_url == "redis://r:6379/0"
+    assert load(env).broker_is_embedded  # REDIS_URL (a Heroku Redis add-on, say) is never taken as the broker
+
+
+def test_a_redis_broker_url_stops_the_process_with_a_line_saying_why():
+    with pytest.raises(ConfigError, match="CELERY_BROKER_URL names a Redis server, which this app does not use as "
+                                          "its broker: its guarantees rest on RabbitMQ's publisher confirms"):
+        load({"SECRET_KEY": GOOD_KEY, "CELERY_BROKER_URL": "rediss://:pw@r.example:6380/0"})
 
 
 def test_database_url_is_parsed_with_dj_database_url():
