@@ -107,7 +107,7 @@ wait_http() {  # wait_http URL ROLE
   die "$1 did not answer within 60 s"
 }
 
-say "fake Slack on :$FAKE_PORT, release, web on :$WEB_PORT (gunicorn, $WEB_CONCURRENCY sync workers)"
+say "fake Slack on :$FAKE_PORT, release, web on :$WEB_PORT (gunicorn.conf.py; WEB_CONCURRENCY=$WEB_CONCURRENCY)"
 start fake fake.log "$PY" -m tests.support.fake_slack --bind "127.0.0.1:$FAKE_PORT"
 bin/process release >"$RUN_DIR/release.log" 2>&1 || { cat "$RUN_DIR/release.log" >&2; die "release failed"; }
 DJANGO_SETTINGS_MODULE=bench.settings start web web.log bin/process web
@@ -194,6 +194,8 @@ def sh(cmd):
         return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=30).stdout.strip()
     except Exception:
         return "?"
+from app.environment import load
+web = load()  # the settings web ran with
 mem_kib = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
 meta = {
     "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -206,7 +208,8 @@ meta = {
     "wrk": sh("wrk -v 2>&1 | head -1").split(" [")[0],
     "python": platform.python_version(),
     "command": os.environ["COMMAND"],
-    "settings": "gunicorn sync, WEB_CONCURRENCY=2, production gunicorn.conf.py (access log on, workers not recycled); "
+    "settings": f"gunicorn {web.gunicorn_worker_class}, WEB_CONCURRENCY={web.web_concurrency}, "
+                f"GUNICORN_THREADS={web.gunicorn_threads}, production gunicorn.conf.py (access log on, workers not recycled); "
                 "celery prefork CELERY_WORKER_CONCURRENCY=2, prefetch multiplier 1, acks late; LOG_LEVEL=WARNING; "
                 "no beat; worker DJANGO_SETTINGS_MODULE=" + os.environ["WORKER_SETTINGS"],
     "worker_settings": os.environ["WORKER_SETTINGS"],

@@ -15,7 +15,8 @@ esac
 # What the image adds to the environment when it is not given (a SECRET_KEY kept in the data volume for
 # `all`, ALLOWED_HOSTS with a Slack app, ...) is decided by app/environment.py (image_defaults), which says
 # why; it prints shell-quoted `export` lines, or one line naming the problem (exit 2).
-defaults="$(cd /app && python -m app.environment image-defaults "$defaults_for")" || exit 2
+project="$(cd "$(dirname "$0")/../.." && pwd)"  # /app in the image
+defaults="$(cd "$project" && python -m app.environment image-defaults "$defaults_for")" || exit 2
 eval "$defaults"
 
 if [ "$defaults_for" = command ]; then
@@ -25,4 +26,4 @@ if [ "$defaults_for" = command ]; then
   exec "$@"
 fi
 
-exec /app/bin/process "$role" "$@"
+exec "$project/bin/process" "$role" "$@"
