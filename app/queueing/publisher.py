@@ -86,17 +86,19 @@ class DirectLane:
 
     def publish(self, body: bytes) -> None:
         state = self._local
-        if getattr(state, "producer", None) is None:
-            state.connection = self._app.connection_for_write(connect_timeout=CONNECT_TIMEOUT)
-            state.producer = self._app.amqp.Producer(state.connection, exchange=layout.EXCHANGE, auto_declare=False)
-            # Declared once per connection: a message sent before the queue exists would be dropped.
-            state.producer.maybe_declare(layout.DELIVERIES_QUEUE)
         try:
+            if getattr(state, "producer", None) is None:
+                state.connection = self._app.connection_for_write(connect_timeout=CONNECT_TIMEOUT)
+                producer = self._app.amqp.Producer(state.connection, exchange=layout.EXCHANGE, auto_declare=False)
+                # Declared once per connection, and used only once declared: a message sent to the exchange
+                # before the queue is bound to it would be dropped, without an error.
+                producer.maybe_declare(layout.DELIVERIES_QUEUE)
+                state.producer = producer
             state.producer.publish(
                 body, routing_key=layout.DELIVERIES_ROUTING_KEY, content_type="application/json",
                 content_encoding="utf-8", delivery_mode=2, retry=False, declare=[])
         except BaseException:
-            connection, state.connection, state.producer = state.connection, None, None
+            connection, state.connection, state.producer = getattr(state, "connection", None), None, None
             _forget(connection)
             raise
 
