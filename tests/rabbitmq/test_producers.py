@@ -102,20 +102,32 @@ def test_celery_tasks_sent_from_node_run_once_and_post(slack, channel, producers
 
 def test_an_announce_only_user_is_posted_and_cannot_publish_a_slack_delivery(slack, channel, producers, broker,
                                                                               new_user):
-    """The docs' three rabbitmqctl lines, as typed (with this run's vhost and a user name of its own)."""
+    """The README's commands as typed (this run's vhost, a user name of its own, the test's channel): the three
+    rabbitmqctl lines (the same in docs/announcements.md), then the three producers' lines — one source, one id:
+    one post."""
     from kombu import Connection
 
     user, password = new_user("ci-announcer"), "a-long-test-password-" + channel
-    lines = docs_commands(REPO / "docs" / "announcements.md", "rabbitmqctl ")
-    assert len(lines) == 3, lines
+    lines = docs_commands(REPO / "README.md", "rabbitmqctl ")
+    assert len(lines) == 3 and lines == docs_commands(REPO / "docs" / "announcements.md", "rabbitmqctl "), lines
     for line in lines:
-        argv = [part.replace("ci-announcer", user) for part in shlex.split(line.replace("$ANNOUNCER_PASSWORD",
-                                                                                         password))]
+        argv = [part.replace("ci-announcer", user)
+                for part in shlex.split(line.replace("$ANNOUNCER_PASSWORD", password))]
         if "-p" in argv:
             argv[argv.index("-p") + 1] = broker.vhost
         subprocess.run(argv, check=True, capture_output=True, timeout=60)
     url = broker.url_for(user, password)
     env = producer_env(url)
+
+    readme_url = "amqp://ci-announcer:PASSWORD@host/charlandero"
+    typed = [line for line in docs_commands(REPO / "README.md", f"CELERY_BROKER_URL={readme_url} ")]
+    assert [line.split()[1] for line in typed] == ["python", "node", "clients/go/announce"], typed
+    for line in typed:
+        command = line.replace(readme_url, shlex.quote(url)).replace("C0123ABCD", channel)
+        done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60, cwd=REPO,
+                              env={**env, "PATH": f"{CLIENTS.parent / '.venv' / 'bin'}:{env.get('PATH', '')}"})
+        assert done.returncode == 0, (line, done.stdout, done.stderr)
+        assert "confirmed announce.ci deploy-42" in done.stdout
 
     for language in LANGUAGES:  # its own source: posted
         done = _announce(producers, language, env, channel, f"ci-{language}", f"ci says {language}", source="ci")
@@ -132,13 +144,15 @@ def test_an_announce_only_user_is_posted_and_cannot_publish_a_slack_delivery(sla
                 conn.Producer(auto_declare=False).publish(forged, exchange=exchange, routing_key=routing_key,
                                                           content_type="application/json", retry=False)
         assert "ACCESS_REFUSED" in str(refused.value), (exchange, refused.value)
-    with pytest.raises(Exception):  # nor declare anything
+    with pytest.raises(Exception) as refused:  # nor declare anything
         with Connection(url) as conn:
             layout.ANNOUNCEMENTS_QUEUE(conn.default_channel).declare()
+    assert "ACCESS_REFUSED" in str(refused.value)
 
-    slack.wait_for_replies(channel, len(LANGUAGES))
+    slack.wait_for_replies(channel, 1 + len(LANGUAGES))
     slack.settle(3)
-    assert sorted(p["body"]["text"] for p in slack.replies(channel)) == sorted(f"ci says {lang}" for lang in LANGUAGES)
+    assert sorted(p["body"]["text"] for p in slack.replies(channel)) == sorted(
+        ["Deploy finished", *(f"ci says {lang}" for lang in LANGUAGES)])
     assert not InboundEvent.objects.filter(key="EvFORGED").exists()
     listed = rabbitmqctl("list_topic_permissions", "-p", broker.vhost, "--silent").stdout
     assert f"{user}\tcharla\t^announce\\.ci$\t^$" in listed
