@@ -39,6 +39,19 @@ def test_an_announcement_in_a_thread_is_posted_in_that_thread(slack, channel):
     assert post["body"]["text"] == "in the thread"
 
 
+def test_an_announcement_waits_out_a_429_like_a_reply(slack, channel):
+    slack.fake.script("chat.postMessage", {"status": 429, "headers": {"Retry-After": "2"}, "error": "ratelimited"},
+                      {"status": 503})
+    announcing.publish(announcing.announcement(channel, "busy-1", "after the rate limit"), "announce.ci")
+
+    slack.fake.wait_for(lambda calls: len([c for c in calls if c["body"].get("channel") == channel
+                                           and c["answered"] == 200]) == 1, timeout=60)
+    attempts = [c for c in slack.fake.calls if c["method"] == "chat.postMessage" and c["body"].get("channel") == channel]
+    assert [c["answered"] for c in attempts] == [429, 503, 200]
+    assert attempts[1]["at"] - attempts[0]["at"] >= 2.0, "the retry waits for Retry-After"
+    assert attempts[-1]["body"]["text"] == "after the rate limit"
+
+
 def _broken(channel: str) -> list[tuple[bytes | dict, str, str, dict]]:
     """(body, routing key, what the dead letter's reason names, headers): one per way to break the contract,
     the limits read from the schema the consumer validates with."""
