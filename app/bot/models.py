@@ -95,6 +95,8 @@ class Reply(models.Model):
         verbose_name_plural = "replies"
 
     def __str__(self):
+        if self.command_use_id is None:
+            return f"announcement to {self.channel} ({self.status})"
         return f"reply to {self.command_use_id} ({self.status})"
 
 
