@@ -65,9 +65,12 @@ def main() -> int:
                             data_dir=Path(os.environ["DATA_DIR"]), logs=Path(os.environ["DATA_DIR"]) / "logs",
                             fake=fake, roles=(), broker_proxy=False,
                             extra_env={"LOG_LEVEL": "WARNING", "CELERY_WORKER_CONCURRENCY": "2"})
-        stack.start("worker")  # at WARNING it does not log " ready.": the drain's own clock starts now
+        worker = stack.start("worker")  # at WARNING it does not log " ready.": the drain's own clock starts now
         first_recorded, recorded_at = _wait_recorded(f"b{run}", args.backlog)
         fake.wait_for(lambda calls: _posted(calls) >= args.backlog, timeout=600)
+        # CPU the worker (parent and pool children) spent on start-up plus the whole backlog, recorded and posted:
+        # on a machine shared with other work this says more than the rates do.
+        worker_cpu = _cpu_seconds(worker.pid)
         posted_at = max(c["at"] for c in fake.calls if c["body"].get("channel", "").startswith(f"CB{run}"))
         first = min(c["at"] for c in fake.calls if c["body"].get("channel", "").startswith(f"CB{run}"))
         # from the first announcement recorded: the worker's start-up is not the contract's cost
@@ -93,7 +96,9 @@ def main() -> int:
         result = {
             "backlog": args.backlog, "accepted_per_s": round(accepted_rate, 1), "posted_per_s": round(posted_rate, 1),
             "rate": args.rate, "seconds": args.seconds, "posts": len(latency),
-            "worker_start_s": round(startup, 1), "p50_ms": round(statistics.median(latency), 1),
+            "worker_start_s": round(startup, 1), "worker_cpu_s": round(worker_cpu, 1),
+            "worker_cpu_ms_per_announcement": round(worker_cpu * 1000 / args.backlog, 2),
+            "load_average": os.getloadavg()[0], "p50_ms": round(statistics.median(latency), 1),
             "p90_ms": round(latency[int(len(latency) * 0.9)], 1),
             "p99_ms": round(latency[min(len(latency) - 1, int(len(latency) * 0.99))], 1),
             "max_ms": round(latency[-1], 1),
@@ -149,6 +154,20 @@ def _wait_recorded(prefix: str, count: int) -> tuple[float, float]:
         time.sleep(0.2)
     span = rows.aggregate(first=Min("created_at"), last=Max("created_at"))
     return span["first"].timestamp(), span["last"].timestamp()
+
+
+def _cpu_seconds(session: int) -> float:
+    """User + system CPU of every process in the session (the worker runs in a session of its own)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:  # field 6 of stat: the session id
+            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+    return total / ticks
 
 
 def _posted(calls) -> int:
