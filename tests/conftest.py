@@ -46,6 +46,9 @@ def pytest_ignore_collect(collection_path, config):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _announcement_seconds:
+        terminalreporter.write_line(f"announcement tests (docs/announcements.md): {sum(_announcement_seconds):.0f}s "
+                                    "of this run")
     if not _broker_is_rabbitmq():
         terminalreporter.write_line("tests/rabbitmq were not collected: the broker is not RabbitMQ "
                                     "(they run in the PostgreSQL + RabbitMQ pass)")
@@ -62,9 +65,15 @@ def pytest_sessionstart(session):
                     "RabbitMQ", returncode=3)
 
 
+_announcement_seconds: list[float] = []
+
+
 def pytest_runtest_logreport(report):
     if report.skipped:
         _skipped.append(report.nodeid)
+    # What the announcement contract's tests cost this run (setup, call, teardown), for CI's time budget.
+    if "announce" in report.nodeid or report.nodeid.startswith("tests/rabbitmq/"):
+        _announcement_seconds.append(report.duration)
 
 
 def pytest_sessionfinish(session, exitstatus):
