@@ -14,15 +14,44 @@ from tests.support.feed_server import FeedServer
 from tests.support.stack import database_url, start_stack
 
 REQUIRE_SERVICES = os.environ.get("CHARLA_REQUIRE_SERVICES") == "1"
+# Tests of what only a RabbitMQ server has (other languages' clients, publisher confirms, users and topic
+# permissions). Not skipped: on another broker they are not collected, the header and the summary say so,
+# and CI's PostgreSQL + RabbitMQ pass (CHARLA_REQUIRE_SERVICES=1: the broker must be RabbitMQ) runs them.
+RABBITMQ_ONLY = Path(__file__).resolve().parent / "rabbitmq"
 _skipped: list[str] = []
+
+
+def _broker_is_rabbitmq() -> bool:
+    from django.conf import settings
+
+    return settings.CONFIG.broker_is_amqp
 
 
 def pytest_report_header(config):
     from django.conf import settings
 
     c = settings.CONFIG
-    return [f"charlandero stack: database {c.database['ENGINE'].rsplit('.', 1)[-1]} "
-            f"({c.database_url_source}), broker {c.broker_url.split(':', 1)[0]} ({c.broker_url_source})"]
+    lines = [f"charlandero stack: database {c.database['ENGINE'].rsplit('.', 1)[-1]} "
+             f"({c.database_url_source}), broker {c.broker_url.split(':', 1)[0]} ({c.broker_url_source})"]
+    if not _broker_is_rabbitmq():
+        lines.append("tests/rabbitmq: not collected on this broker (they need RabbitMQ: the PostgreSQL + RabbitMQ pass)")
+    return lines
+
+
+def pytest_ignore_collect(collection_path, config):
+    path = Path(collection_path).resolve()
+    if (path == RABBITMQ_ONLY or RABBITMQ_ONLY in path.parents) and not _broker_is_rabbitmq():
+        return True
+    return None
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _announcement_seconds:
+        terminalreporter.write_line(f"announcement tests (docs/announcements.md): {sum(_announcement_seconds):.0f}s "
+                                    "of this run")
+    if not _broker_is_rabbitmq():
+        terminalreporter.write_line("tests/rabbitmq were not collected: the broker is not RabbitMQ "
+                                    "(they run in the PostgreSQL + RabbitMQ pass)")
 
 
 def pytest_sessionstart(session):
@@ -36,9 +65,15 @@ def pytest_sessionstart(session):
                     "RabbitMQ", returncode=3)
 
 
+_announcement_seconds: list[float] = []
+
+
 def pytest_runtest_logreport(report):
     if report.skipped:
         _skipped.append(report.nodeid)
+    # What the announcement contract's tests cost this run (setup, call, teardown), for CI's time budget.
+    if "announce" in report.nodeid or report.nodeid.startswith("tests/rabbitmq/"):
+        _announcement_seconds.append(report.duration)
 
 
 def pytest_sessionfinish(session, exitstatus):

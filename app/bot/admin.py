@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from app.bot.models import ChannelPace, CommandUse, DeadLetter, InboundEvent, Message, Reply
+from app.bot.models import Announcement, ChannelPace, CommandUse, DeadLetter, InboundEvent, Message, Reply
 
 
 @admin.register(InboundEvent)
@@ -41,3 +41,10 @@ class DeadLetterAdmin(admin.ModelAdmin):
     list_filter = ("source",)
     search_fields = ("key", "reason", "payload")
     readonly_fields = ("created_at", "source", "key", "reason", "detail", "payload", "attempts")
+
+
+@admin.register(Announcement)
+class AnnouncementAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "source", "key", "reply")
+    list_filter = ("source",)
+    search_fields = ("key",)

@@ -70,7 +70,9 @@ class Reply(models.Model):
         SENT = "sent"
         FAILED = "failed"
 
-    command_use = models.OneToOneField(CommandUse, on_delete=models.CASCADE, related_name="reply")
+    # None for an announcement (app/bot/announcements.py): its Announcement points here instead.
+    command_use = models.OneToOneField(CommandUse, on_delete=models.CASCADE, related_name="reply", null=True,
+                                       blank=True)
     team = models.CharField(max_length=32)
     channel = models.CharField(max_length=32)
     thread_ts = models.CharField(max_length=32, blank=True)
@@ -93,7 +95,26 @@ class Reply(models.Model):
         verbose_name_plural = "replies"
 
     def __str__(self):
+        if self.command_use_id is None:
+            return f"announcement to {self.channel} ({self.status})"
         return f"reply to {self.command_use_id} ({self.status})"
+
+
+class Announcement(models.Model):
+    """One announcement a service published (docs/announcements.md), recorded once per (source, id): a
+    producer that republishes after a lost confirm finds it here, and its reply is posted once."""
+
+    source = models.CharField(max_length=40, help_text="the producer: announce.<source>, or celery")
+    key = models.CharField(max_length=100, help_text="the producer's id for it")
+    reply = models.OneToOneField(Reply, on_delete=models.CASCADE, related_name="announcement")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["source", "key"], name="announcement_once_per_id")]
+
+    def __str__(self):
+        return f"{self.source}/{self.key}"
 
 
 class ChannelPace(models.Model):

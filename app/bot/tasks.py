@@ -16,7 +16,7 @@ from celery import Task, shared_task
 from celery.exceptions import Reject, Retry
 from kombu.exceptions import OperationalError as BrokerError
 
-from app.bot import answers, dead_letters, inbox, leases, outbox, pacing, reconciler, retrying, slack_payloads
+from app.bot import announcements, answers, dead_letters, inbox, leases, outbox, pacing, reconciler, retrying, slack_payloads
 
 log = logging.getLogger(__name__)
 MAX_POST_ATTEMPTS = 8
@@ -117,6 +117,22 @@ def post_reply(self, reply_id: int) -> None:
         log.warning("reply %s: %s; retrying in %.1f s", reply_id, later.reason, countdown)
         outbox.expect_attempt(reply_id, countdown)
         raise self.retry(countdown=countdown)
+
+
+@shared_task(base=BotTask, name="app.bot.tasks.announce")
+def announce(id: str, channel: str, text: str, thread_ts: str | None = None, team: str | None = None,
+             source: str = announcements.CELERY_SOURCE) -> None:
+    """Post an announcement once per (source, id) (docs/announcements.md). Other languages send this task
+    with keyword arguments id, channel, text, thread_ts; the announcements consumer adds the source."""
+    message = {"id": id, "channel": channel, "text": text, "thread_ts": thread_ts, "team": team}
+    try:
+        reply = announcements.record(source, {k: v for k, v in message.items() if v is not None})
+    except announcements.InvalidAnnouncement as invalid:  # the same every time: kept, never retried
+        dead_letters.record("app.bot.tasks.announce", invalid.reason, payload={"source": source, **message},
+                            key=str(id)[:160])
+        return
+    if reply is not None:
+        schedule_post(reply.id, pacing.reserve_slot(reply.team, reply.channel))
 
 
 @shared_task(base=BotTask, name="app.bot.tasks.retry_parked_events")

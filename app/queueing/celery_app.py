@@ -16,6 +16,8 @@ celery_app.autodiscover_tasks(["app.bot", "app.agenda"])
 # Every worker also takes web's deliveries off the `deliveries` queue and starts their processing. Named,
 # not imported: the step reaches the bot's tasks, which must not be loaded by whoever loads this app.
 celery_app.steps["consumer"].add("app.queueing.deliveries:DeliveryConsumer")
+# And services' announcements off the `announcements` queue (docs/announcements.md), the same way.
+celery_app.steps["consumer"].add("app.queueing.announcements:AnnouncementConsumer")
 
 
 @task_prerun.connect(weak=False)

@@ -80,12 +80,25 @@ def test_the_feed_returns_new_messages_with_names_stats_and_health(visitor):
     assert feed["last_id"] == reply["id"]
     assert feed["stats"] == [{"command": "help", "uses": 1}]
     assert feed["health"]["database"]["ok"] is True
-    assert set(feed["health"]["queues"]) == {"deliveries", "inbox", "commands", "outbox", "periodic"}
+    assert set(feed["health"]["queues"]) == {"deliveries", "announcements", "inbox", "commands", "outbox",
+                                             "periodic"}
     assert feed["next"]["title"]  # the sample agenda
 
     later = visitor.feed("CGENERAL", after=feed["last_id"]).json()
     assert later["messages"] == [] and later["last_id"] == feed["last_id"]
     assert visitor.feed("CRANDOM").json()["messages"] == []
+
+
+def test_an_announcement_shows_in_the_console_with_no_slack_app(visitor, console, fake_slack):
+    """docs/announcements.md: with no SLACK_BOT_TOKEN an announcement is the bot's message in the console."""
+    from tests.support import announcing
+
+    announcing.publish(announcing.announcement("CGENERAL", "deploy-7", "Deploy 7 finished"), "announce.ci",
+                       broker_url=console.broker_url)
+    eventually(lambda: bot_replies("CGENERAL"), timeout=30)
+    [message] = visitor.feed("CGENERAL").json()["messages"]
+    assert (message["name"], message["is_bot"], message["text"]) == ("charla", True, "Deploy 7 finished")
+    assert fake_slack.posts() == []
 
 
 def test_each_person_has_a_direct_message_with_the_bot(visitor):
