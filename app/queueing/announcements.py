@@ -2,44 +2,28 @@
 `charla` with routing key `announce.<source>` come off the `announcements` queue and each becomes an
 `announce` task on `outbox`.
 
-Runs in the worker's main process, in Celery's consumer (a consumer bootstep, like the deliveries consumer in
-app/queueing/deliveries.py, whose reliability it shares), and never touches the database:
+A consumer bootstep like the deliveries consumer (app/queueing/forwarding.py: acknowledged only after its task
+was confirmed, junk becomes a dead letter, a failed publish makes Celery reconnect):
 - Two shapes are read: the contract's plain JSON object (source = the routing key's tail), and a Celery
   protocol-2 task message named app.bot.tasks.announce (headers `task`, body `[args, kwargs, embed]`;
   source `celery`), as Celery, celery-node or a hand-built message send it. Both are checked against the
   JSON Schema before anything is handed on.
-- An announcement is acknowledged only after its task was confirmed by the broker; the task records it once
-  per (source, id), so one seen twice is still posted once.
-- A message that breaks the contract becomes a `record_dead_letter` task with its reason and body, and is
-  acknowledged: no crash, no retry loop.
-- A failed publish (broker gone, a nack) is raised as a connection error: Celery's consumer reconnects and
-  the broker hands the unacknowledged message out again.
+- The task records an announcement once per (source, id), so one seen twice is still posted once.
+- A message that breaks the contract becomes a dead letter with its reason: no crash, no retry loop.
 Registered by name in app/queueing/celery_app.py; it reaches the bot (schema, tasks) only when it runs.
 """
 from __future__ import annotations
 
-import logging
-
-from celery import bootsteps
-from kombu import Consumer
-
 from app.queueing import layout
-from app.queueing.deliveries import MAX_DEAD_LETTER_BODY, ForwardFailed
+from app.queueing.forwarding import ForwardingConsumer
 
-log = logging.getLogger(__name__)
-PREFETCH = 16
-SOURCE = layout.ANNOUNCEMENTS_QUEUE.name
 TASK_NAME = "app.bot.tasks.announce"
 TASK_KWARGS = ("id", "channel", "text", "thread_ts")
 
 
-class AnnouncementConsumer(bootsteps.ConsumerStep):
-    def get_consumers(self, channel):
-        return [Consumer(channel, queues=[layout.ANNOUNCEMENTS_QUEUE], callbacks=[self.on_message],
-                         on_decode_error=self.on_undecodable, accept=["json"], prefetch_count=PREFETCH)]
-
-    def on_undecodable(self, message, exc) -> None:
-        self._dead_letter(message, f"not JSON ({type(exc).__name__})")
+class AnnouncementConsumer(ForwardingConsumer):
+    queue = layout.ANNOUNCEMENTS_QUEUE
+    what = "announcement"
 
     def on_message(self, payload, message) -> None:
         from app.bot.announcements import CELERY_SOURCE, problem_with, source_of
@@ -56,25 +40,9 @@ class AnnouncementConsumer(bootsteps.ConsumerStep):
         except Exception as exc:  # whatever the checks trip over is a reason to refuse the message
             problem = f"unreadable ({type(exc).__name__})"
         if problem:
-            self._dead_letter(message, problem)
+            self.dead_letter(message, problem)
             return
-        self._publish(message, _hand_on, source, announcement)
-
-    def _dead_letter(self, message, reason: str) -> None:
-        from app.bot.tasks import record_dead_letter
-
-        body = message.body.decode("utf-8", "replace") if isinstance(message.body, bytes) else str(message.body)
-        self._publish(message, record_dead_letter.delay, SOURCE, reason, body[:MAX_DEAD_LETTER_BODY])
-
-    @staticmethod
-    def _publish(message, send, *args) -> None:
-        try:
-            send(*args)
-        except Exception as exc:
-            log.warning("could not hand on an announcement (%s: %s); reconnecting, the broker keeps it",
-                        type(exc).__name__, exc)
-            raise ForwardFailed(f"{type(exc).__name__}: {exc}") from exc
-        message.ack()
+        self.hand_on(message, _hand_on, source, announcement)
 
 
 def _from_task_message(task: str, body) -> tuple[dict | None, str | None]:

@@ -136,7 +136,7 @@ def test_when_the_task_cannot_be_sent_the_delivery_is_not_acknowledged_and_the_c
     monkeypatch.setattr(tasks, "hand_on_delivery", broker_gone)
     message = Message()
     with pytest.raises(ForwardFailed) as raised:
-        DeliveryConsumer.__new__(DeliveryConsumer).on_delivery(slack_requests.mention("help"), message)
+        DeliveryConsumer.__new__(DeliveryConsumer).on_message(slack_requests.mention("help"), message)
     assert not message.acked  # the broker hands it out again after the reconnect
     # A connection error of the real transports makes Celery's consumer reconnect; any other error would
     # stop it ("Unrecoverable error").
