@@ -44,6 +44,7 @@ class Config:
     broker_url_source: str
     slack_bot_token: str | None
     slack_signing_secret: str          # the real one, or a local one derived for the console
+    slack_app_token: str | None        # xapp-…: Socket Mode (the `socket` process); HTTP Slack endpoints off
     slack_api_url: str
     agenda_feed_url: str | None
     agenda_refresh_seconds: int
@@ -64,6 +65,11 @@ class Config:
     worker_embedded_beat: bool         # single-dyno mode: the worker runs the beat scheduler too
     local: bool                        # started by ./charla on a developer's machine (CHARLA_LOCAL=1)
     console_enabled: bool = field(default=False)
+
+    @property
+    def socket_mode(self) -> bool:
+        """Slack reaches the bot over a WebSocket the `socket` process opens, not over HTTP."""
+        return self.slack_app_token is not None
 
     @property
     def broker_is_embedded(self) -> bool:
@@ -183,6 +189,22 @@ def _broker(env, data_dir: Path) -> tuple[str, str]:
     return f"{EMBEDDED_BROKER_SCHEME}:///{data_dir / 'broker.sqlite3'}", "default (embedded SQLite broker in DATA_DIR)"
 
 
+def _slack_app_token(env, bot_token: str | None) -> str | None:
+    """SLACK_APP_TOKEN turns Socket Mode on: Slack's deliveries come over the WebSocket the `socket` process
+    opens (no public URL needed), and replies still go out with the bot token."""
+    app_token = _get(env, "SLACK_APP_TOKEN")
+    if app_token is None:
+        return None
+    if not app_token.startswith("xapp-"):
+        raise ConfigError("SLACK_APP_TOKEN does not look like an app-level token (it should start with xapp-). "
+                          "Generate one with the connections:write scope under Basic Information > App-Level "
+                          "Tokens in your Slack app, or unset SLACK_APP_TOKEN to receive Slack over HTTP.")
+    if not bot_token:
+        raise ConfigError("SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not. Copy the Bot User OAuth Token "
+                          "(xoxb-...) from your Slack app's OAuth & Permissions page into SLACK_BOT_TOKEN.")
+    return app_token
+
+
 def _console_signing_secret(secret_key: str) -> str:
     # With no Slack app, the console signs its events with a secret only this install knows.
     return hmac.new(secret_key.encode(), b"charlandero-local-console", hashlib.sha256).hexdigest()
@@ -224,9 +246,11 @@ def load(environ=None) -> Config:
 
     token = _get(env, "SLACK_BOT_TOKEN")
     signing_secret = _get(env, "SLACK_SIGNING_SECRET")
-    if token and not signing_secret:
+    app_token = _slack_app_token(env, token)
+    if token and not signing_secret and not app_token:
         raise ConfigError("SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not. Copy the signing secret from "
-                          "your Slack app's Basic Information page into SLACK_SIGNING_SECRET.")
+                          "your Slack app's Basic Information page into SLACK_SIGNING_SECRET (or, for Socket Mode, "
+                          "an app-level token xapp-... into SLACK_APP_TOKEN).")
     if signing_secret and not token:
         raise ConfigError("SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is not. Copy the Bot User OAuth Token "
                           "(xoxb-...) from your Slack app's OAuth & Permissions page into SLACK_BOT_TOKEN.")
@@ -262,6 +286,7 @@ def load(environ=None) -> Config:
         broker_url_source=broker_source,
         slack_bot_token=token,
         slack_signing_secret=signing_secret or _console_signing_secret(secret_key),
+        slack_app_token=app_token,
         slack_api_url=slack_api_url,
         agenda_feed_url=feed,
         agenda_refresh_seconds=_positive_int(env, "AGENDA_REFRESH_SECONDS", 900, minimum=10),
@@ -298,19 +323,22 @@ def load_or_exit() -> Config:
         raise SystemExit(2) from None
 
 
-USAGE = "usage: python -m app.environment check | broker-variables"
+USAGE = "usage: python -m app.environment check | broker-variables | socket-mode"
 
 
 def main(argv: list[str]) -> int:
     """For tools that are not Python (bin/process, ./charla, shell scripts): the same rules, not a copy.
     `check`: exit 2 with the one-line message if the configuration is wrong. `broker-variables`: the
-    variables that can name the broker, in the order they are read."""
+    variables that can name the broker, in the order they are read. `socket-mode`: exit 0 when Slack
+    comes over Socket Mode (SLACK_APP_TOKEN), 1 when over HTTP, 2 when the configuration is wrong."""
     if argv == ["check"]:
         load_or_exit()
         return 0
     if argv == ["broker-variables"]:
         print(" ".join(BROKER_VARIABLES))
         return 0
+    if argv == ["socket-mode"]:  # exit 0 when SLACK_APP_TOKEN is set (bin/process all then runs `socket`)
+        return 0 if load_or_exit().socket_mode else 1
     sys.stderr.write(USAGE + "\n")
     return 64
 
