@@ -1,5 +1,5 @@
 #!/bin/sh
-# Entry point of the Charlandero image: `IMAGE [all|web|worker|beat|release] [extra args]`, or any
+# Entry point of the Charlandero image: `IMAGE [all|web|worker|beat|socket|release] [extra args]`, or any
 # other command, which runs as given (`IMAGE python manage.py doctor`, `IMAGE bin/process web`, `IMAGE sh`).
 # A command next to the all-in-one container (`docker exec charla /app/deploy/docker/entrypoint.sh python
 # manage.py doctor`) uses the SECRET_KEY `all` generated in the data volume, when none is given.
@@ -8,7 +8,7 @@ set -eu
 
 role="${1:-all}"
 case "$role" in
-  all|web|worker|beat|release) if [ "$#" -gt 0 ]; then shift; fi ;;
+  all|web|worker|beat|socket|release) if [ "$#" -gt 0 ]; then shift; fi ;;
   *)
     if [ -z "${SECRET_KEY:-}" ] && [ -r "${DATA_DIR:-/data}/secret_key" ]; then
       SECRET_KEY="$(cat "${DATA_DIR:-/data}/secret_key")"
@@ -56,7 +56,8 @@ fi
 #   its Host, so the image accepts any name (set ALLOWED_HOSTS to pin it; the compose stack does);
 # - in console mode (no Slack app), the app's default (localhost, 127.0.0.1, [::1]) stays: the console is
 #   meant for http://localhost:8000 and the Host check keeps other pages (DNS rebinding) away from it.
-if [ -z "${ALLOWED_HOSTS:-}" ] && [ -n "${SLACK_BOT_TOKEN:-}" ] && [ "$role" != worker ] && [ "$role" != beat ]; then
+if [ -z "${ALLOWED_HOSTS:-}" ] && [ -n "${SLACK_BOT_TOKEN:-}" ] && [ -z "${SLACK_APP_TOKEN:-}" ] \
+   && [ "$role" != worker ] && [ "$role" != beat ] && [ "$role" != socket ]; then
   ALLOWED_HOSTS='*'
   export ALLOWED_HOSTS
   echo "charlandero: ALLOWED_HOSTS not set; accepting any Host name (set ALLOWED_HOSTS=bot.example.com to pin it)"
