@@ -116,7 +116,11 @@ class SocketModeConnection:
         by slack_sdk itself (it opens the new connection first); then there is nothing to do here."""
         while not self.stopping.is_set():
             session = self.client.current_session
-            if session is not None and session.closed and not self.client.closed:
+            # Private API: SocketModeClient.current_session (aiohttp's ClientWebSocketResponse) and
+            # connect_operation_lock, held while slack_sdk itself replaces the session; checked against
+            # slack_sdk 3.47.0 and aiohttp 3.14.5.
+            replacing = self.client.connect_operation_lock.locked()
+            if session is not None and session.closed and not self.client.closed and not replacing:
                 log.info("socket: connection to Slack lost; reconnecting")
                 try:
                     await self.client.connect_to_new_endpoint()
