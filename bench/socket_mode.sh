@@ -27,7 +27,8 @@ export CELERY_BROKER_URL="amqp://guest:guest@127.0.0.1:5672/$NAME"
 export DATA_DIR="$RUN_DIR/data"
 export SLACK_BOT_TOKEN="xoxb-bench-$("$PY" -c 'import secrets; print(secrets.token_hex(8))')"
 export SECRET_KEY="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(40))')"
-export LOG_LEVEL=WARNING CELERY_WORKER_CONCURRENCY=2
+export SLACK_APP_TOKEN="xapp-1-ABENCH-1-$("$PY" -c 'import secrets; print(secrets.token_hex(16))')"
+export LOG_LEVEL=WARNING CELERY_WORKER_CONCURRENCY=2   # bench/socket_mode.py runs the socket process at INFO
 export PATH="$(dirname "$PY"):$PATH"
 unset DJANGO_SETTINGS_MODULE DEBUG SLACK_SIGNING_SECRET
 bin/process release >"$RUN_DIR/release.log" 2>&1 || { cat "$RUN_DIR/release.log" >&2; exit 1; }
