@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -21,6 +22,13 @@ from app.bot.payload_checks import needs_sanitizing, problem_with_decoded, sanit
 from app.bot.views import Outcome, slash_command_ack, slash_command_delivery
 
 log = logging.getLogger(__name__)
+
+# The embedded broker is one SQLite file, which takes one writer at a time: this process's hand-off threads
+# contending for it would only add SQLite's busy-wait back-off to each other's waits. So they take turns, and
+# one that cannot have its turn within EMBEDDED_TURN_SECONDS is parked at once (the broker did not take it in
+# time, as ingress decides for a slow publish), leaving the rest of Slack's 3 seconds for the ack.
+EMBEDDED_TURN_SECONDS = 1.0
+_embedded_turn = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -64,7 +72,19 @@ def _event(payload) -> Ack | None:
         return _never_valid(problem, payload)
     if needs_sanitizing(body):
         payload, body = sanitized(payload), None
-    return Ack() if ingress.hand_off(payload, body) else None
+    return Ack() if _hand_off(payload, body) else None
+
+
+def _hand_off(payload: dict, body: bytes | None = None) -> bool:
+    if not settings.CONFIG.broker_is_embedded:
+        return ingress.hand_off(payload, body)
+    if not _embedded_turn.acquire(timeout=EMBEDDED_TURN_SECONDS):
+        log.warning("keeping delivery %s in the database: the embedded broker is busy", payload.get("event_id"))
+        return ingress.park(payload)
+    try:
+        return ingress.hand_off(payload, body)
+    finally:
+        _embedded_turn.release()
 
 
 def _slash_command(form) -> Ack | None:
@@ -73,6 +93,6 @@ def _slash_command(form) -> Ack | None:
     delivery = slash_command_delivery(form)
     if isinstance(delivery, Outcome):
         return Ack()  # refused and logged by slash_command_delivery
-    if not ingress.hand_off(delivery):
+    if not _hand_off(delivery):
         return None
     return Ack(slash_command_ack(delivery))

@@ -42,6 +42,7 @@ def socket_process(stack, socket_mode):
 
 @pytest.fixture
 def sm(socket_process, socket_mode, slack):
+    socket_mode.forget()  # what an earlier test left unacked is not sent again into this one
     return SocketSlack(socket_mode, slack)
 
 
@@ -160,3 +161,21 @@ def test_an_envelope_sent_again_after_a_lost_ack_is_answered_once(sm, channel, s
     sent = socket_mode.envelope(envelope)
     assert sent.attempts == 2 and sent.lost_acks == 1, "Slack sent it again after its first ack was lost"
     sm.slack.assert_each_answered_once([channel])
+
+
+def test_interactive_and_malformed_envelopes_are_acked_and_nothing_is_stored(sm, channel, socket_mode):
+    """Slack must not send them again (nothing would change), and the worker never sees them: as web's
+    400 with X-Slack-No-Retry."""
+    from app.bot.models import Message
+
+    malformed = slack_requests.mention("help", channel=channel)
+    del malformed["event_id"]
+    envelopes = [socket_mode.send("interactive", {"type": "block_actions", "actions": []}),
+                 socket_mode.send("events_api", malformed),
+                 socket_mode.send("slash_commands", {"command": "/charla", "text": "help"})]  # no channel, no user
+    socket_mode.wait_for_acks(envelopes)
+    assert all(socket_mode.envelope(e).acks[0][1] is None for e in envelopes), "no answer payload for these"
+    sm.slack.settle(3)
+    assert sm.slack.fake.posts() == []
+    assert Message.objects.filter(channel=channel).count() == 0
+    assert not InboundEvent.objects.exists()

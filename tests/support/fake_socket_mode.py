@@ -136,6 +136,12 @@ class FakeSocketMode:
                 conn.websocket.transport.abort()
         self._call(cut())
 
+    def forget(self) -> None:
+        """Forget every envelope (a new test): none of them is sent again."""
+        with self._lock:
+            self.envelopes.clear()
+            self._waiting.clear()
+
     def resend(self, envelope_id: str) -> None:
         self._loop.call_soon_threadsafe(self._route, envelope_id)
 
@@ -223,7 +229,9 @@ class FakeSocketMode:
     def _route(self, envelope_id: str) -> None:
         """Send (again) to the newest connection Slack has not asked to go; keep it until one opens."""
         with self._lock:
-            envelope = self.envelopes[envelope_id]
+            envelope = self.envelopes.get(envelope_id)
+            if envelope is None:  # forgotten meanwhile
+                return
             targets = [c for c in self._live if not c.leaving and not c.dropped]
             if not targets:
                 if envelope_id not in self._waiting:
