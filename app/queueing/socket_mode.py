@@ -95,6 +95,9 @@ class SocketModeConnection:
 
         while not self.stopping.is_set():
             try:
+                # Asked here rather than inside slack_sdk's connect(), which retries every error for ever,
+                # so that a token Slack refuses is reported.
+                self.client.wss_uri = await self.client.issue_new_wss_url()
                 await self.client.connect()
                 log.info("socket: connected to Slack (Socket Mode); handing deliveries to the broker")
                 return

@@ -81,3 +81,18 @@ def test_the_socket_mode_manifest_has_no_request_urls():
     assert all("url" not in command for command in manifest["features"]["slash_commands"])
     assert "http" not in json.dumps(manifest)
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) >= {"app_mention", "message.im"}
+
+
+def test_an_app_token_slack_refuses_stops_the_socket_process_with_one_line(tmp_path):
+    from tests.support.fake_slack import FakeSlack
+
+    fake = FakeSlack().start()
+    try:
+        fake.script("apps.connections.open", {"error": "invalid_auth"})
+        result = _process("socket", tmp_path, SLACK_APP_TOKEN=APP_TOKEN, SLACK_API_URL=fake.api_url)
+    finally:
+        fake.stop()
+    assert result.returncode == 2, result.stderr
+    assert "charlandero: Slack refused SLACK_APP_TOKEN (invalid_auth)" in result.stderr
+    assert "Traceback" not in result.stderr and APP_TOKEN not in result.stderr + result.stdout
+    assert [c["authorization"] for c in fake.calls] == [f"Bearer {APP_TOKEN}"]
