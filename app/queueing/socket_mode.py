@@ -27,6 +27,7 @@ import asyncio
 import logging
 import signal
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 log = logging.getLogger("app.socket")
@@ -60,8 +61,10 @@ class SocketModeConnection:
         from app.bot.socket_edge import answer_envelope  # queueing reaches the bot only here, at run time
 
         loop = asyncio.get_running_loop()
+        received_at = time.monotonic()  # an envelope that waits long for a thread is parked (socket_edge)
         try:
-            ack = await loop.run_in_executor(self.handoffs, answer_envelope, request.type, request.payload)
+            ack = await loop.run_in_executor(self.handoffs, answer_envelope, request.type, request.payload,
+                                             received_at)
         except Exception:  # a bug, not bad input (answer_envelope refuses that itself): Slack will re-send
             log.exception("socket: envelope %s not handed on; not acknowledged", request.envelope_id)
             return
