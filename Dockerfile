@@ -1,6 +1,7 @@
 # Charlandero: one image for every process type. The command picks the role:
 #   all (default)  web + worker + beat in one container on SQLite and the embedded broker in /data
 #   web | worker | beat | release   one process each, for deploy/docker/compose.yml and the like
+#   socket         Socket Mode (SLACK_APP_TOKEN): no public URL; `all` runs it too when the token is set
 # Anything else is run as given (e.g. `python manage.py doctor`). See deploy/docker/README.md.
 
 # ---- build: the dependencies, into a virtualenv that the runtime stage copies whole ----------
@@ -37,7 +38,7 @@ RUN python3 -m venv /opt/venv \
 # ---- runtime --------------------------------------------------------------------------------
 FROM python:3.11-slim-bookworm
 LABEL org.opencontainers.image.title="charlandero" \
-      org.opencontainers.image.description="Charlandero Slack bot: web, worker, beat, release or all (deploy/docker/README.md)"
+      org.opencontainers.image.description="Charlandero Slack bot: web, worker, beat, socket, release or all (deploy/docker/README.md)"
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     VIRTUAL_ENV=/opt/venv \

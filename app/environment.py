@@ -46,6 +46,7 @@ class Config:
     broker_url_source: str
     slack_bot_token: str | None
     slack_signing_secret: str          # the real one, or a local one derived for the console
+    slack_app_token: str | None        # xapp-…: Socket Mode (the `socket` process); HTTP Slack endpoints off
     slack_api_url: str
     agenda_feed_url: str | None
     agenda_refresh_seconds: int
@@ -67,6 +68,11 @@ class Config:
     local: bool                        # started by ./charla on a developer's machine (CHARLA_LOCAL=1)
     console_enabled: bool = field(default=False)
     port_given: bool = field(default=False)  # PORT was set (a local run then never moves to a free port)
+
+    @property
+    def socket_mode(self) -> bool:
+        """Slack reaches the bot over a WebSocket the `socket` process opens, not over HTTP."""
+        return self.slack_app_token is not None
 
     @property
     def broker_is_embedded(self) -> bool:
@@ -203,6 +209,22 @@ def _port(env) -> int:
     return _positive_int(env, "PORT", DEFAULT_PORT, maximum=65535)
 
 
+def _slack_app_token(env, bot_token: str | None) -> str | None:
+    """SLACK_APP_TOKEN turns Socket Mode on: Slack's deliveries come over the WebSocket the `socket` process
+    opens (no public URL needed), and replies still go out with the bot token."""
+    app_token = _get(env, "SLACK_APP_TOKEN")
+    if app_token is None:
+        return None
+    if not app_token.startswith("xapp-"):
+        raise ConfigError("SLACK_APP_TOKEN does not look like an app-level token (it should start with xapp-). "
+                          "Generate one with the connections:write scope under Basic Information > App-Level "
+                          "Tokens in your Slack app, or unset SLACK_APP_TOKEN to receive Slack over HTTP.")
+    if not bot_token:
+        raise ConfigError("SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not. Copy the Bot User OAuth Token "
+                          "(xoxb-...) from your Slack app's OAuth & Permissions page into SLACK_BOT_TOKEN.")
+    return app_token
+
+
 def _console_signing_secret(secret_key: str) -> str:
     # With no Slack app, the console signs its events with a secret only this install knows.
     return hmac.new(secret_key.encode(), b"charlandero-local-console", hashlib.sha256).hexdigest()
@@ -244,9 +266,11 @@ def load(environ=None) -> Config:
 
     token = _get(env, "SLACK_BOT_TOKEN")
     signing_secret = _get(env, "SLACK_SIGNING_SECRET")
-    if token and not signing_secret:
+    app_token = _slack_app_token(env, token)
+    if token and not signing_secret and not app_token:
         raise ConfigError("SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not. Copy the signing secret from "
-                          "your Slack app's Basic Information page into SLACK_SIGNING_SECRET.")
+                          "your Slack app's Basic Information page into SLACK_SIGNING_SECRET (or, for Socket Mode, "
+                          "an app-level token xapp-... into SLACK_APP_TOKEN).")
     if signing_secret and not token:
         raise ConfigError("SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is not. Copy the Bot User OAuth Token "
                           "(xoxb-...) from your Slack app's OAuth & Permissions page into SLACK_BOT_TOKEN.")
@@ -282,6 +306,7 @@ def load(environ=None) -> Config:
         broker_url_source=broker_source,
         slack_bot_token=token,
         slack_signing_secret=signing_secret or _console_signing_secret(secret_key),
+        slack_app_token=app_token,
         slack_api_url=slack_api_url,
         agenda_feed_url=feed,
         agenda_refresh_seconds=_positive_int(env, "AGENDA_REFRESH_SECONDS", 900, minimum=10),
@@ -322,7 +347,7 @@ def load_or_exit() -> Config:
 # ---- For the image's health check and entry point (deploy/docker/): read before a role starts ----------------
 
 BROKER_PORTS = {"amqp": 5672, "pyamqp": 5672, "amqps": 5671}
-IMAGE_ROLES = ("all", "web", "worker", "beat", "release")
+IMAGE_ROLES = ("all", "web", "worker", "beat", "socket", "release")
 
 
 @dataclass(frozen=True)
@@ -386,8 +411,9 @@ def image_defaults(role: str, environ=None) -> tuple[dict[str, str], list[str]]:
     # image cannot know; every Slack request is authenticated by its signature, not its Host, so any name is
     # accepted (ALLOWED_HOSTS pins it; the compose stack does). In console mode the default (localhost) stays:
     # the console is meant for http://localhost:8000, and the Host check keeps other pages (DNS rebinding) away.
-    if (role in IMAGE_ROLES and role not in ("worker", "beat") and _get(env, "ALLOWED_HOSTS") is None
-            and _get(env, "SLACK_BOT_TOKEN")):
+    # In Socket Mode (SLACK_APP_TOKEN) Slack never reaches web: nothing to widen.
+    if (role in IMAGE_ROLES and role not in ("worker", "beat", "socket") and _get(env, "ALLOWED_HOSTS") is None
+            and _get(env, "SLACK_BOT_TOKEN") and not _get(env, "SLACK_APP_TOKEN")):
         add["ALLOWED_HOSTS"] = "*"
         notes.append("ALLOWED_HOSTS not set; accepting any Host name (set ALLOWED_HOSTS=bot.example.com to pin it)")
     return add, notes
@@ -402,20 +428,23 @@ def _write_private(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-USAGE = "usage: python -m app.environment check | broker-variables | image-defaults ROLE"
+USAGE = "usage: python -m app.environment check | broker-variables | socket-mode | image-defaults ROLE"
 
 
 def main(argv: list[str]) -> int:
     """For tools that are not Python (bin/process, ./charla, shell scripts): the same rules, not a copy.
     `check`: exit 2 with the one-line message if the configuration is wrong. `broker-variables`: the
-    variables that can name the broker, in the order they are read. `image-defaults ROLE`: `export` lines
-    for what the image adds to ROLE's environment (image_defaults)."""
+    variables that can name the broker, in the order they are read. `socket-mode`: exit 0 when Slack
+    comes over Socket Mode (SLACK_APP_TOKEN), 1 when over HTTP, 2 when the configuration is wrong.
+    `image-defaults ROLE`: `export` lines for what the image adds to ROLE's environment (image_defaults)."""
     if argv == ["check"]:
         load_or_exit()
         return 0
     if argv == ["broker-variables"]:
         print(" ".join(BROKER_VARIABLES))
         return 0
+    if argv == ["socket-mode"]:  # exit 0 when SLACK_APP_TOKEN is set (bin/process all then runs `socket`)
+        return 0 if load_or_exit().socket_mode else 1
     if len(argv) == 2 and argv[0] == "image-defaults":
         # deploy/docker/entrypoint.sh evaluates what this prints (shell-quoted) before it starts the role.
         try:

@@ -17,5 +17,5 @@ os.environ["SLACK_SIGNING_SECRET"] = secrets.token_hex(16)
 os.environ["DEBUG"] = "0"
 os.environ["LOG_LEVEL"] = "INFO"
 for name in ("CLOUDAMQP_URL", "RABBITMQ_URL", "REDIS_URL", "AGENDA_FEED_URL", "SLACK_API_URL", "PORT", "CHARLA_LOCAL",
-             "CONSOLE_ENABLED"):
+             "CONSOLE_ENABLED", "SLACK_APP_TOKEN"):
     os.environ.pop(name, None)

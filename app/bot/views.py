@@ -135,25 +135,38 @@ def receive_command(body: bytes, headers) -> Outcome:
         form = {k: v[-1] for k, v in urllib.parse.parse_qs(body.decode("utf-8"), strict_parsing=True).items()}
     except (ValueError, UnicodeDecodeError):
         return _never_valid("malformed_form")
+    payload = slash_command_delivery(form)
+    if isinstance(payload, Outcome):
+        return payload
+    refusal = _handed_off(payload)
+    if refusal:
+        return refusal
+    return Outcome(200, body=slash_command_ack(payload))
+
+
+def slash_command_delivery(form: dict) -> dict | Outcome:
+    """The delivery a slash command's fields make (the same over HTTP and Socket Mode), or the refusal."""
     missing = [f for f in ("team_id", "channel_id", "user_id", "trigger_id", "response_url") if not form.get(f)]
     if missing:
         return _never_valid("missing_" + missing[0])
     # %00 in the form decodes to NUL; the payload goes to the broker and the database as built here.
     payload = sanitized({
         "type": "slash_command", "event_id": f"slash:{form['trigger_id']}",
-        **{k: form.get(k, "") for k in ("team_id", "channel_id", "user_id", "user_name", "command", "text",
-                                         "response_url")},
+        **{k: form.get(k, "") if isinstance(form.get(k, ""), str) else "" for k in (
+            "team_id", "channel_id", "user_id", "user_name", "command", "text", "response_url")},
     })
     problem = problem_with_delivery(payload)
     if problem:
         return _malformed_delivery(problem, payload)
-    refusal = _handed_off(payload)
-    if refusal:
-        return refusal
+    return payload
+
+
+def slash_command_ack(payload: dict) -> dict:
+    """The immediate, ephemeral answer to a slash command that was handed on."""
     language = parse_invocation(payload["text"]).language
     ack = "Un momento…" if language == "es" else "On it…"
     asked = f"{payload['command'] or '/charla'} {payload['text']}".strip()
-    return Outcome(200, body={"response_type": "ephemeral", "text": f"{ack} `{asked}`"})
+    return {"response_type": "ephemeral", "text": f"{ack} `{asked}`"}
 
 
 def _handed_off(payload: dict, body: bytes | None = None) -> Outcome | None:
@@ -165,13 +178,26 @@ def _answer(request, receive) -> HttpResponse:
     return (refusal or receive(body, request.headers)).response()
 
 
+def _over_http(view):
+    """In Socket Mode (SLACK_APP_TOKEN) Slack sends nothing over HTTP and there may be no signing secret to
+    verify with: the endpoints are not there (404)."""
+    def answer(request):
+        if settings.CONFIG.socket_mode:
+            return JsonResponse({"ok": False, "error": "socket_mode"}, status=404)
+        return view(request)
+    answer.__name__ = view.__name__
+    return answer
+
+
 @csrf_exempt
+@_over_http
 @require_POST
 def slack_events(request):
     return _answer(request, receive_event)
 
 
 @csrf_exempt
+@_over_http
 @require_POST
 def slack_commands(request):
     return _answer(request, receive_command)

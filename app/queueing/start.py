@@ -5,6 +5,7 @@ never open (bench/README.md). The `celery` command is still there for inspect, c
 
     python -m app.queueing.start worker     # WORKER_EMBEDDED_BEAT=1 (app/environment.py): beat runs inside it
     python -m app.queueing.start beat
+    python -m app.queueing.start socket     # Socket Mode (SLACK_APP_TOKEN): app/queueing/socket_mode.py
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import sys
 from app.queueing import layout
 from app.queueing.celery_app import celery_app
 
-USAGE = "usage: python -m app.queueing.start worker | beat"
+USAGE = "usage: python -m app.queueing.start worker | beat | socket"
 
 
 def _settings():
@@ -52,6 +53,10 @@ def main(argv: list[str]) -> int:
         return run_worker()
     if argv == ["beat"]:
         return run_beat()
+    if argv == ["socket"]:
+        from app.queueing import socket_mode
+
+        return socket_mode.run()
     print(USAGE, file=sys.stderr)
     return 64
 

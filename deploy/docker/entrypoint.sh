@@ -1,5 +1,5 @@
 #!/bin/sh
-# Entry point of the Charlandero image: `IMAGE [all|web|worker|beat|release] [extra args]`, or any
+# Entry point of the Charlandero image: `IMAGE [all|web|worker|beat|socket|release] [extra args]`, or any
 # other command, which runs as given (`IMAGE python manage.py doctor`, `IMAGE bin/process web`, `IMAGE sh`).
 # A command next to the all-in-one container (`docker exec charla /app/deploy/docker/entrypoint.sh python
 # manage.py doctor`) uses the SECRET_KEY `all` generated in the data volume, when none is given.
@@ -8,7 +8,7 @@ set -eu
 
 role="${1:-all}"
 case "$role" in
-  all|web|worker|beat|release) if [ "$#" -gt 0 ]; then shift; fi; defaults_for="$role" ;;
+  all|web|worker|beat|socket|release) if [ "$#" -gt 0 ]; then shift; fi; defaults_for="$role" ;;
   *) defaults_for=command ;;
 esac
 

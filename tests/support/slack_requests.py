@@ -58,12 +58,18 @@ def message(text: str, channel: str = "C0GENERAL", user: str = "U0ALICE", ts: st
 
 def slash_command(text: str, response_url: str, channel: str = "C0GENERAL", user: str = "U0ALICE",
                   command: str = "/charla", trigger_id: str | None = None) -> bytes:
-    return urllib.parse.urlencode({
+    return urllib.parse.urlencode(slash_command_fields(text, response_url, channel, user, command, trigger_id)).encode()
+
+
+def slash_command_fields(text: str, response_url: str, channel: str = "C0GENERAL", user: str = "U0ALICE",
+                         command: str = "/charla", trigger_id: str | None = None) -> dict:
+    """A slash command's fields: the form Slack posts over HTTP, the payload of a Socket Mode envelope."""
+    return {
         "token": "unused", "team_id": TEAM_ID, "team_domain": "fake", "channel_id": channel,
         "channel_name": "general", "user_id": user, "user_name": "alice", "command": command,
         "text": text, "api_app_id": "AFAKEAPP", "response_url": response_url,
         "trigger_id": trigger_id or uuid.uuid4().hex,
-    }).encode()
+    }
 
 
 def signed_json(secret: str, payload: dict, timestamp: int | None = None) -> tuple[bytes, dict]:

@@ -150,7 +150,7 @@ def test_every_formation_process_type_is_in_the_procfile():
 
 def test_procfile_uses_the_shared_entry_point():
     types = procfile_types()
-    assert set(types) == {"release", "web", "worker", "beat"}
+    assert set(types) == {"release", "web", "worker", "beat", "socket"}
     for name, command in types.items():
         assert command == f"bin/process {name}", f"{name}: {command}"
 

@@ -20,11 +20,13 @@ def mask_secret(value: str | None) -> str:
     """Enough to tell which kind of token is set (xoxb-, xoxp-), nothing that helps to guess it."""
     if not value:
         return "(not set)"
-    kind = value[:5] if value.startswith("xox") else ""
+    kind = value[:5] if value.startswith(("xox", "xapp")) else ""
     return f"{kind}**** (set, {len(value)} characters)"
 
 
 def _mode(c) -> str:
+    if c.socket_mode:
+        return "Slack app over Socket Mode (the socket process; web's Slack endpoints are off)"
     if c.slack_bot_token:
         return "Slack app"
     if c.console_enabled:
@@ -48,7 +50,9 @@ class Command(BaseCommand):
             ("database", f"{db_desc}  [from {c.database_url_source}]"),
             ("broker", f"{mask_url(c.broker_url)}  [from {c.broker_url_source}]"),
             ("SLACK_BOT_TOKEN", mask_secret(c.slack_bot_token)),
-            ("SLACK_SIGNING_SECRET", "(set)" if c.slack_bot_token else "(not set: local console signs its own)"),
+            ("SLACK_SIGNING_SECRET", "(not used: Socket Mode)" if c.socket_mode else
+             "(set)" if c.slack_bot_token else "(not set: local console signs its own)"),
+            ("SLACK_APP_TOKEN", mask_secret(c.slack_app_token) + ("" if c.socket_mode else ": Slack comes over HTTP")),
             ("SLACK_API_URL", c.slack_api_url),
             ("mode", _mode(c)),
             ("PORT", str(c.port)),
