@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import select
 import threading
+from urllib.parse import urlsplit
 
 from app.queueing import layout
 
@@ -33,6 +34,10 @@ class DeliveryPublisher:
         self._app = app  # None: the project's Celery app (a test passes its own)
         self._local = threading.local()
         self._abandoned: list = []  # inherited across a fork: kept referenced, never closed from the child
+        # A broker URL may list the nodes of a cluster (kombu's failover list, amqp://a;amqp://b;...). A new
+        # connection starts at this node of the list, and it moves on past a node whose connection failed:
+        # once a node is gone, each new connection does not first wait on it.
+        self._first_node = 0
 
     def _state(self):
         state = self._local
@@ -44,19 +49,39 @@ class DeliveryPublisher:
 
     def _ready_producer(self, state):
         if state.connection is not None and self._broker_spoke(state.connection):
+            self._move_past(state.connection)
             self._drop(state)
         if state.producer is None:
             from app.queueing.celery_app import celery_app
 
             app = self._app or celery_app
             queue = layout.DELIVERIES_QUEUE
-            state.connection = app.connection_for_write(connect_timeout=CONNECT_TIMEOUT)
+            state.connection = self._connection(app)
             producer = app.amqp.Producer(state.connection, exchange=queue.exchange, auto_declare=False)
             # Declared once per connection (exchange, queue, binding): a message sent before the queue
             # exists would be dropped by the exchange.
             producer.maybe_declare(queue)
             state.producer = producer
         return state.producer
+
+    def _connection(self, app):
+        """A connection (not yet open) to the broker, its failover list starting at the preferred node. kombu
+        tries the next node of the list when one refuses (transport options: max_retries)."""
+        nodes = _nodes(app)
+        first = self._first_node % len(nodes) if nodes else 0
+        url = ";".join(nodes[first:] + nodes[:first]) if len(nodes) > 1 else None
+        return app.connection_for_write(url=url, connect_timeout=CONNECT_TIMEOUT)
+
+    def _move_past(self, connection) -> None:
+        """This connection failed: the next one starts at the node after the one it was on."""
+        from app.queueing.celery_app import celery_app
+
+        current = (connection.hostname, connection.port or 5672)
+        for index, node in enumerate(_nodes(self._app or celery_app)):
+            parts = urlsplit(node)
+            if (parts.hostname, parts.port or 5672) == current:
+                self._first_node = index + 1
+                return
 
     @staticmethod
     def _broker_spoke(connection) -> bool:
@@ -94,5 +119,13 @@ class DeliveryPublisher:
                 content_encoding="utf-8", delivery_mode=2, retry=False, declare=[], timeout=CONFIRM_TIMEOUT,
                 confirm_timeout=CONFIRM_TIMEOUT)
         except BaseException:
-            self._drop(state)  # the next delivery opens a fresh connection
+            if state.connection is not None:
+                self._move_past(state.connection)
+            self._drop(state)  # the next delivery opens a fresh connection, on the next node of a cluster
             raise
+
+
+def _nodes(app) -> list[str]:
+    """The broker's nodes as the configuration lists them (one, or a cluster's failover list)."""
+    url = app.conf.broker_write_url or app.conf.broker_url
+    return [part.strip() for part in url.split(";") if part.strip()] if isinstance(url, str) else []
