@@ -105,3 +105,15 @@ def test_every_send_of_a_bot_task_goes_through_the_rounding(restore_queue_type, 
     tasks.post_reply.apply_async((1,), countdown=2.5)
     tasks.post_reply.apply_async((1,))
     assert [o.get("countdown") for o in sent] == [1.0, 2.5, None]
+
+
+def test_the_delay_queues_are_set_up_once_per_cluster_starting_with_the_connected_node():
+    from types import SimpleNamespace
+
+    from app.queueing.reconnect import QuickReconnectConsumer, _nodes_from
+
+    connected = SimpleNamespace(hostname="n2", port=5672)
+    assert [url.split("@")[1] for url in _nodes_from(CLUSTER, connected)] == ["n2:5672/v", "n1:5672/v", "n3:5672/v"]
+    steps = QuickReconnectConsumer.Blueprint.default_steps
+    assert "app.queueing.reconnect:ClusterDelayedDelivery" in steps
+    assert not any(step.endswith("delayed_delivery:DelayedDelivery") for step in steps)
