@@ -53,11 +53,13 @@ def queue_arguments(queue_type: str) -> dict:
 
 
 def declared_queues() -> list[Queue]:
-    """Every Queue this module defines (module-level, alone or in a list or tuple), each once."""
+    """Every Queue this module defines (module-level, alone or in a list or tuple), each once, that can be
+    of either type: durable, not exclusive, not auto-deleted (a quorum queue must be all three; a
+    per-consumer queue such as a kombu Broadcast stays as it is declared)."""
     found: dict[int, Queue] = {}
     for value in list(globals().values()):
         for item in (value if isinstance(value, (list, tuple)) else (value,)):
-            if isinstance(item, Queue):
+            if isinstance(item, Queue) and item.durable and not item.exclusive and not item.auto_delete:
                 found.setdefault(id(item), item)
     return list(found.values())
 

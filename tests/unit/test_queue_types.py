@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from kombu import Queue
+from kombu.common import Broadcast
 
 from app.environment import ConfigError, load
 from app.ops.management.commands.doctor import mask_url
@@ -66,11 +67,14 @@ def test_the_type_applies_to_every_queue_of_the_layout_even_one_added_later(rest
     added = Queue("announcements", layout.EXCHANGE, routing_key="announcements.#", durable=True,
                   queue_arguments={"x-max-length": 1000})
     monkeypatch.setattr(layout, "ANNOUNCEMENTS_QUEUE", added, raising=False)
+    per_worker = Broadcast("announcements.fanout")  # exclusive, auto-deleted: cannot be a quorum queue
+    monkeypatch.setattr(layout, "FANOUT_QUEUE", per_worker, raising=False)
     layout.use_queue_type("quorum")
     queues = layout.declared_queues()
     assert {q.name for q in queues} >= {"deliveries", "inbox", "commands", "outbox", "periodic", "announcements"}
     assert all(q.queue_arguments.get("x-queue-type") == "quorum" for q in queues)
     assert added.queue_arguments == {"x-max-length": 1000, "x-queue-type": "quorum"}  # its own kept
+    assert not (per_worker.queue_arguments or {}).get("x-queue-type")
     layout.use_queue_type("classic")  # classic: declared with no type argument, as before types existed
     assert all(not (q.queue_arguments or {}).get("x-queue-type") for q in layout.declared_queues())
     assert layout.DELIVERIES_QUEUE.queue_arguments is None and added.queue_arguments == {"x-max-length": 1000}
