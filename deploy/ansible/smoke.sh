@@ -275,8 +275,8 @@ if [[ -n "$cluster" ]]; then
   running="$(on "$data_ip" rabbitmqctl --silent cluster_status --formatter json | python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin)["running_nodes"])))')"
   [[ "$running" == "rabbit@charla-data rabbit@charla-mq2 rabbit@charla-mq3" ]] || fail "cluster not formed: running nodes $running"
   echo "  RabbitMQ cluster running: $running; charla-work2: charlandero-worker active (no web, no beat)"
-  on "$app_ip" "grep -c '^CELERY_BROKER_URL=amqp://.*;amqp://.*;amqp://' /etc/charlandero/env; grep -x 'CHARLA_QUEUE_TYPE=quorum' /etc/charlandero/env" >/dev/null \
-    || fail "the app hosts did not get the failover URL of three nodes and CHARLA_QUEUE_TYPE=quorum"
+  for ip in "$app_ip" "$work2_ip"; do on "$ip" "grep -q '^CELERY_BROKER_URL=\"amqp://[^;]*;amqp://[^;]*;amqp://[^;]*\"\$' /etc/charlandero/env && grep -qx 'CHARLA_QUEUE_TYPE=\"quorum\"' /etc/charlandero/env" \
+    || fail "$ip did not get the failover URL of three nodes and CHARLA_QUEUE_TYPE=quorum"; done
   echo "  /etc/charlandero/env: CELERY_BROKER_URL lists the three nodes; CHARLA_QUEUE_TYPE=quorum"
 fi
 for ip in "$app_ip" "$data_ip" "${extra_ips[@]}"; do
