@@ -28,6 +28,8 @@ DEFAULT_PORT = 8000
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+AMQP_SCHEMES = ("amqp", "amqps", "pyamqp")
+QUEUE_TYPES = ("classic", "quorum")
 
 
 class ConfigError(Exception):
@@ -65,6 +67,7 @@ class Config:
     gunicorn_keepalive: int
     gunicorn_max_requests: int
     worker_embedded_beat: bool         # single-dyno mode: the worker runs the beat scheduler too
+    queue_type: str                    # classic | quorum (RabbitMQ's queue type for every queue we declare)
     local: bool                        # started by ./charla on a developer's machine (CHARLA_LOCAL=1)
     console_enabled: bool = field(default=False)
     port_given: bool = field(default=False)  # PORT was set (a local run then never moves to a free port)
@@ -80,7 +83,16 @@ class Config:
 
     @property
     def broker_is_amqp(self) -> bool:
-        return urlsplit(self.broker_url).scheme in ("amqp", "amqps", "pyamqp")
+        return urlsplit(self.broker_url).scheme in AMQP_SCHEMES
+
+    @property
+    def broker_urls(self) -> list[str]:
+        """The broker's nodes, in order: kombu's failover list `amqp://a;amqp://b;...` has several."""
+        return split_broker_url(self.broker_url)
+
+
+def split_broker_url(url: str) -> list[str]:
+    return [part.strip() for part in url.split(";") if part.strip()]
 
 
 def _read_dotenv() -> None:
@@ -181,15 +193,20 @@ def _broker(env, data_dir: Path) -> tuple[str, str]:
         url = _get(env, name)
         if url is None:
             continue
-        scheme = urlsplit(url).scheme
-        if scheme in ("redis", "rediss"):
+        # Several nodes of one cluster: kombu's failover list, amqp://node1;amqp://node2;... (tried in turn).
+        schemes = {urlsplit(part).scheme for part in split_broker_url(url)}
+        if schemes & {"redis", "rediss"}:
             # "Nothing lost" rests on RabbitMQ's publisher confirms and its acknowledgements (README).
             raise ConfigError(f"{name} names a Redis server, which this app does not use as its broker: its "
                               "guarantees rest on RabbitMQ's publisher confirms. Use amqp://user:password@host:5672/"
                               "vhost (RabbitMQ, e.g. CloudAMQP), or unset it for the embedded broker.")
-        if scheme not in SUPPORTED_BROKER_SCHEMES:
-            raise ConfigError(f"{name} has scheme {scheme!r}, which is not a broker this app supports. "
-                              "Use amqp://user:password@host:5672/vhost (RabbitMQ), or unset it for the embedded broker.")
+        for scheme in sorted(schemes):
+            if scheme not in SUPPORTED_BROKER_SCHEMES:
+                raise ConfigError(f"{name} has scheme {scheme!r}, which is not a broker this app supports. Use "
+                                  "amqp://user:password@host:5672/vhost (RabbitMQ), or unset it for the embedded broker.")
+        if len(schemes) > 1:
+            raise ConfigError(f"{name} lists nodes of different kinds ({', '.join(sorted(schemes))}). A failover "
+                              "list names nodes of one RabbitMQ cluster: amqp://u:p@node1/vhost;amqp://u:p@node2/vhost")
         return url, name
     # Embedded broker: kombu's SQLAlchemy transport on an SQLite file. Transactional (a message
     # is fully written or absent), survives restarts, and web, worker and beat share it as separate
@@ -223,6 +240,18 @@ def _slack_app_token(env, bot_token: str | None) -> str | None:
         raise ConfigError("SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not. Copy the Bot User OAuth Token "
                           "(xoxb-...) from your Slack app's OAuth & Permissions page into SLACK_BOT_TOKEN.")
     return app_token
+
+
+def _queue_type(env, broker_url: str) -> str:
+    value = (_get(env, "CHARLA_QUEUE_TYPE") or "classic").lower()
+    if value not in QUEUE_TYPES:
+        raise ConfigError(f"CHARLA_QUEUE_TYPE={value!r} is not a queue type. Use classic (one RabbitMQ node) or "
+                          "quorum (a cluster of 3 or more nodes), or unset it for classic.")
+    if value == "quorum" and urlsplit(broker_url).scheme not in AMQP_SCHEMES:
+        raise ConfigError("CHARLA_QUEUE_TYPE=quorum needs RabbitMQ (quorum queues are RabbitMQ's), but the broker is "
+                          f"{urlsplit(broker_url).scheme or 'not RabbitMQ'}. Set CELERY_BROKER_URL to amqp://... "
+                          "(several nodes: amqp://node1;amqp://node2;...), or unset CHARLA_QUEUE_TYPE.")
+    return value
 
 
 def _console_signing_secret(secret_key: str) -> str:
@@ -330,6 +359,7 @@ def load(environ=None) -> Config:
         gunicorn_keepalive=_positive_int(env, "GUNICORN_KEEPALIVE", 95),
         gunicorn_max_requests=_positive_int(env, "GUNICORN_MAX_REQUESTS", 0, minimum=0),
         worker_embedded_beat=_flag(env, "WORKER_EMBEDDED_BEAT", False),
+        queue_type=_queue_type(env, broker_url),
         local=local,
         console_enabled=_console_enabled(env, debug, local, token),
     )

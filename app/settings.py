@@ -3,6 +3,9 @@ from app.environment import PROJECT_ROOT, load_or_exit
 from app.queueing import layout
 
 CONFIG = load_or_exit()
+# Before anything declares a queue: every process loads these settings first (web through Django, the worker
+# and beat through the Celery app's configuration, manage.py commands).
+layout.use_queue_type(CONFIG.queue_type)
 
 BASE_DIR = PROJECT_ROOT
 DEBUG = CONFIG.debug
@@ -166,3 +169,9 @@ if CONFIG.broker_is_amqp:
     CELERY_EVENT_QUEUE_DURABLE = False
     CELERY_CONTROL_QUEUE_EXPIRES = 10.0
     CELERY_CONTROL_QUEUE_TTL = 300.0
+    # Quorum queues (CHARLA_QUEUE_TYPE=quorum, layout.use_queue_type): the worker sees them in TASK_QUEUES and
+    # switches off global QoS, which quorum queues refuse (540 NOT_IMPLEMENTED), for a per-consumer prefetch;
+    # delayed tasks then go through the delay queues Celery declares, of the same type. Said here, not left to
+    # the defaults, because without it a worker on quorum queues loops on that 540.
+    CELERY_WORKER_DETECT_QUORUM_QUEUES = True
+    CELERY_BROKER_NATIVE_DELAYED_DELIVERY_QUEUE_TYPE = CONFIG.queue_type

@@ -17,6 +17,7 @@ from celery.exceptions import Reject, Retry
 from kombu.exceptions import OperationalError as BrokerError
 
 from app.bot import announcements, answers, dead_letters, inbox, leases, outbox, pacing, reconciler, retrying, slack_payloads
+from app.queueing import layout
 
 log = logging.getLogger(__name__)
 MAX_POST_ATTEMPTS = 8
@@ -26,6 +27,14 @@ OUTAGE_ERRORS = (*retrying.TRANSIENT_DATABASE_ERRORS, BrokerError, ConnectionErr
 
 
 class BotTask(Task):
+    def apply_async(self, args=None, kwargs=None, **options):
+        # Every send of these tasks comes through here, retries included (Task.retry sends through its
+        # signature, which calls this): one place where a countdown becomes one the queues take (quorum
+        # queues refuse a delay under a second).
+        if "countdown" in options:
+            options["countdown"] = layout.countdown(options["countdown"])
+        return super().apply_async(args, kwargs, **options)
+
     def __call__(self, *args, **kwargs):
         try:
             return retrying.with_database_retries(self.run, *args, **kwargs)

@@ -18,6 +18,7 @@ import select
 import threading
 import time
 from collections import deque
+from urllib.parse import urlsplit
 
 import amqp
 from amqp.exceptions import MessageNacked
@@ -131,6 +132,10 @@ class ConfirmingLane:
         self._channel = None
         self._sequence = 0  # the broker numbers a confirm channel's publishes 1, 2, 3, ...
         self._unconfirmed: dict[int, _Job] = {}
+        # A broker URL may list the nodes of a cluster (kombu's failover list, amqp://a;amqp://b;...). A new
+        # connection starts at this node of the list, and moves on past a node whose connection failed: once a
+        # node is gone, each new connection does not first wait on it.
+        self._first_node = 0
         self._thread = threading.Thread(target=self._run, name="delivery-publisher", daemon=True)
         self._thread.start()
 
@@ -182,15 +187,21 @@ class ConfirmingLane:
             for job in batch:
                 job.resolve(exc)
             self._unconfirmed.clear()
+            self._move_past()
             self._drop()
 
     def _ready_channel(self):
         if self.connection is not None and _broker_spoke(self.connection):
+            self._move_past()
             self._drop()
         if self._channel is None:
             # Confirms are read here, batch by batch, not by py-amqp after every publish (which is what the
             # confirm_publish transport option in settings asks for).
-            connection = self._app.connection_for_write(connect_timeout=CONNECT_TIMEOUT,
+            nodes = _nodes(self._app)
+            first = self._first_node % len(nodes) if nodes else 0
+            url = ";".join(nodes[first:] + nodes[:first]) if len(nodes) > 1 else None
+            # kombu tries the next node of the list when one refuses (transport options: max_retries).
+            connection = self._app.connection_for_write(url=url, connect_timeout=CONNECT_TIMEOUT,
                                                         transport_options={"confirm_publish": False})
             self.connection = connection
             channel = connection.default_channel
@@ -217,10 +228,27 @@ class ConfirmingLane:
     def _on_nack(self, tag: int, multiple: bool) -> None:
         self._settle(tag, multiple, MessageNacked("the broker refused the delivery (nack)"))
 
+    def _move_past(self) -> None:
+        """This connection failed: the next one starts at the node after the one it was on."""
+        if self.connection is None:
+            return
+        current = (self.connection.hostname, self.connection.port or 5672)
+        for index, node in enumerate(_nodes(self._app)):
+            parts = urlsplit(node)
+            if (parts.hostname, parts.port or 5672) == current:
+                self._first_node = index + 1
+                return
+
     def _drop(self) -> None:
         """Forget the connection without talking to the broker (it may be gone, or not reading)."""
         connection, self.connection, self._channel = self.connection, None, None
         _forget(connection)
+
+
+def _nodes(app) -> list[str]:
+    """The broker's nodes as the configuration lists them (one, or a cluster's failover list)."""
+    url = app.conf.broker_write_url or app.conf.broker_url
+    return [part.strip() for part in url.split(";") if part.strip()] if isinstance(url, str) else []
 
 
 def _broker_spoke(connection) -> bool:

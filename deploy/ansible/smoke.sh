@@ -11,6 +11,8 @@
 # Needs: Debian/Ubuntu host, root, the package registries. Installs what it needs itself.
 # Environment: SMOKE_UPGRADE=1 also deploys a second version and rolls back (~2 min more);
 # SMOKE_SINGLE=1 puts every group on one machine (the one-host inventory) instead;
+# SMOKE_CLUSTER=1 (cluster-smoke.sh) adds two broker machines (a 3-node RabbitMQ cluster, quorum queues)
+# and a second worker host, and kills a broker node under the app at the end;
 # KEEP_MACHINES=1 leaves the machines running for a look (clean up with the printed
 # command); SMOKE_CACHE=DIR moves the cache (default: <repo>/.cache/ansible).
 set -euo pipefail
@@ -27,7 +29,14 @@ fake_port=38080                # the ansible smoke's port range 38000-38999
 server_name=charla.test
 machines=(charla-data charla-app)
 single="${SMOKE_SINGLE:-}"
+cluster="${SMOKE_CLUSTER:-}"
+mq2_ip=$net.13
+mq3_ip=$net.14
+work2_ip=$net.15
 if [[ -n "$single" ]]; then data_ip=$app_ip; machines=(charla-app); fi
+if [[ -n "$cluster" ]]; then machines+=(charla-mq2 charla-mq3 charla-work2); fi
+extra_ips=()
+[[ -n "$cluster" ]] && extra_ips=("$mq2_ip" "$mq3_ip" "$work2_ip")
 nft_table=charla_ansible_smoke
 
 t0=$SECONDS
@@ -140,7 +149,8 @@ boot() {
 say "booting ${machines[*]}"
 [[ -n "$single" ]] || boot charla-data "$data_ip"
 boot charla-app "$app_ip"
-for ip in "$data_ip" "$app_ip"; do
+if [[ -n "$cluster" ]]; then boot charla-mq2 "$mq2_ip"; boot charla-mq3 "$mq3_ip"; boot charla-work2 "$work2_ip"; fi
+for ip in "$data_ip" "$app_ip" "${extra_ips[@]}"; do
   for i in $(seq 1 60); do
     on "$ip" true 2>/dev/null && break
     [[ $i -eq 60 ]] && { tail -20 "$work"/*/boot.log; fail "no SSH on $ip"; }
@@ -199,13 +209,22 @@ data
 
 [broker:children]
 data
+${cluster:+mq}
 
 [web:children]
 app
 
 [worker:children]
 app
+${cluster:+work2}
+${cluster:+
+[mq]
+charla-mq2 ansible_host=$mq2_ip
+charla-mq3 ansible_host=$mq3_ip
 
+[work2]
+charla-work2 ansible_host=$work2_ip
+}
 [beat:children]
 app
 
@@ -225,7 +244,7 @@ play() {
     grep -E -A30 '^(fatal|failed):' "$log" | head -200
     sed -n '/PLAY RECAP/,$p' "$log"
     echo "(full log: $cache/logs/$(basename "$log"))"
-    for ip in "$data_ip" "$app_ip"; do
+    for ip in "$data_ip" "$app_ip" "${extra_ips[@]}"; do
       echo "--- failed units on $ip:"
       on "$ip" 'for u in nftables $(systemctl --failed --no-legend --plain | cut -d" " -f1); do journalctl -u "$u" --no-pager -n 15; done' || true
     done
@@ -249,7 +268,18 @@ on "$app_ip" systemctl is-active $app_units >/dev/null \
   || { on "$app_ip" systemctl --no-pager status 'charlandero-*' | tail -40; fail "a unit on charla-app is not active"; }
 on "$data_ip" systemctl is-active $data_units >/dev/null || fail "a unit on charla-data is not active"
 echo "  charla-app: $app_units active; charla-data: $data_units active"
-for ip in "$app_ip" "$data_ip"; do
+if [[ -n "$cluster" ]]; then
+  for ip in "$mq2_ip" "$mq3_ip"; do on "$ip" systemctl is-active rabbitmq-server nftables >/dev/null || fail "RabbitMQ on $ip not active"; done
+  on "$work2_ip" systemctl is-active charlandero-worker nftables >/dev/null || fail "the worker on charla-work2 is not active"
+  on "$work2_ip" systemctl is-active --quiet charlandero-web charlandero-beat && fail "charla-work2 runs web or beat"
+  running="$(on "$data_ip" rabbitmqctl --silent cluster_status --formatter json | python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin)["running_nodes"])))')"
+  [[ "$running" == "rabbit@charla-data rabbit@charla-mq2 rabbit@charla-mq3" ]] || fail "cluster not formed: running nodes $running"
+  echo "  RabbitMQ cluster running: $running; charla-work2: charlandero-worker active (no web, no beat)"
+  for ip in "$app_ip" "$work2_ip"; do on "$ip" "grep -q '^CELERY_BROKER_URL=\"amqp://[^;]*;amqp://[^;]*;amqp://[^;]*\"\$' /etc/charlandero/env && grep -qx 'CHARLA_QUEUE_TYPE=\"quorum\"' /etc/charlandero/env" \
+    || fail "$ip did not get the failover URL of three nodes and CHARLA_QUEUE_TYPE=quorum"; done
+  echo "  /etc/charlandero/env: CELERY_BROKER_URL lists the three nodes; CHARLA_QUEUE_TYPE=quorum"
+fi
+for ip in "$app_ip" "$data_ip" "${extra_ips[@]}"; do
   failed="$(on "$ip" "systemctl list-units --state=failed --no-legend --plain 'charlandero-*' nginx 'postgresql*' rabbitmq-server nftables" \
             | awk '{print $1}' | tr '\n' ' ')"
   [[ -z "$failed" ]] || fail "failed units on $ip: $failed"
@@ -265,6 +295,11 @@ say "a signed mention through nginx (HTTPS) -> worker -> fake Slack"
    --web "https://$app_ip" --fake "http://$host_ip:$fake_port" --secret "$signing_secret" \
    --host-header "$server_name" --text help --expect help --timeout 90) \
   || { on "$app_ip" journalctl -u 'charlandero-*' --no-pager -n 60; fail "no reply through nginx"; }
+if [[ -n "$cluster" ]]; then
+  types="$(on "$data_ip" rabbitmqctl --silent list_queues -p charlandero name type | sort | tr '\t\n' ': ')"
+  for q in deliveries inbox commands outbox periodic; do [[ " $types" == *" $q:quorum "* ]] || fail "$q is not a quorum queue ($types)"; done
+  echo "  the app's queues are quorum queues: $(echo "$types" | tr ' ' '\n' | grep -E '^(deliveries|inbox|commands|outbox|periodic):' | tr '\n' ' ')"
+fi
 code="$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $server_name" "http://$app_ip/healthz")"
 [[ "$code" == 301 ]] || fail "HTTP should redirect to HTTPS (got $code)"
 code="$(curl -s -o /dev/null -w '%{http_code}' --cacert "$work/tls/cert.pem" -H "Host: $server_name" "https://$app_ip/readyz")"
@@ -286,7 +321,9 @@ EOF
 
 say "firewalls: this host (not an app host) cannot reach PostgreSQL, RabbitMQ or gunicorn"
 reach() { timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
-for target in "$data_ip:5432" "$data_ip:5672" "$data_ip:4369" "$data_ip:25672" "$app_ip:8000"; do
+targets=("$data_ip:5432" "$data_ip:5672" "$data_ip:4369" "$data_ip:25672" "$app_ip:8000")
+[[ -n "$cluster" ]] && targets+=("$mq2_ip:5672" "$mq2_ip:4369" "$mq2_ip:25672" "$mq3_ip:25672" "$work2_ip:8000")
+for target in "${targets[@]}"; do
   reach "${target%:*}" "${target#*:}" && fail "$target is reachable from $host_ip"
   echo "  $target refused/filtered from $host_ip"
 done
@@ -318,6 +355,8 @@ fi
 say "second run: ${second_run}s, changed=0 on every host"
 
 # ---- third run: a worker-only change restarts the worker and nothing else -------------------------
+# (not in the cluster variant: the same check, minutes longer with two worker hosts)
+if [[ -z "$cluster" ]]; then
 pid_of() { on "$app_ip" systemctl show -p MainPID --value "charlandero-$1"; }
 web_before="$(pid_of web)"; worker_before="$(pid_of worker)"; beat_before="$(pid_of beat)"
 say "ansible-playbook site.yml -e charlandero_worker_stop_timeout=301 (only the worker may restart)"
@@ -332,6 +371,7 @@ say "third run: ${third_run}s; worker restarted (pid $worker_before -> $(pid_of 
 (cd "$repo" && SSL_CERT_FILE="$work/tls/cert.pem" python3 -m tests.smoke.send_mention \
    --web "https://$app_ip" --fake "http://$host_ip:$fake_port" --secret "$signing_secret" \
    --host-header "$server_name" --text help --expect help --timeout 60) || fail "no reply after the worker restart"
+fi
 
 # ---- optional: upgrade to another version, then roll back -------------------------------------------
 if [[ -n "${SMOKE_UPGRADE:-}" ]]; then
@@ -350,4 +390,21 @@ if [[ -n "${SMOKE_UPGRADE:-}" ]]; then
      --host-header "$server_name" --text help --expect help --timeout 60) || fail "no reply after the rollback"
 fi
 
-say "PASS${single:+ (single host)}: first run ${first_run}s, rerun ${second_run}s (changed=0), total $((SECONDS - t0))s"
+# ---- cluster: a broker node dies under the app ---------------------------------------------------------
+if [[ -n "$cluster" ]]; then
+  say "cluster: kill -9 RabbitMQ on charla-data (the first node); the app must answer through the others"
+  on "$data_ip" 'kill -KILL "$(systemctl show -p MainPID --value rabbitmq-server)"' || fail "could not kill RabbitMQ on charla-data"
+  t=$SECONDS
+  (cd "$repo" && SSL_CERT_FILE="$work/tls/cert.pem" python3 -m tests.smoke.send_mention \
+     --web "https://$app_ip" --fake "http://$host_ip:$fake_port" --secret "$signing_secret" \
+     --host-header "$server_name" --text help --expect help --timeout 90) \
+    || { on "$app_ip" journalctl -u 'charlandero-*' --no-pager -n 60; fail "no reply with a broker node down"; }
+  say "cluster: answered in $((SECONDS - t))s with charla-data's RabbitMQ down"
+  on "$data_ip" 'systemctl reset-failed rabbitmq-server; systemctl start rabbitmq-server && rabbitmqctl --timeout 120 await_startup' >/dev/null \
+    || fail "RabbitMQ on charla-data did not start again"
+  running="$(on "$mq2_ip" rabbitmqctl --silent cluster_status --formatter json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["running_nodes"]))')"
+  [[ "$running" == 3 ]] || fail "charla-data did not rejoin (running nodes: $running)"
+  say "cluster: charla-data back and rejoined (3 nodes running)"
+fi
+
+say "PASS${single:+ (single host)}${cluster:+ (3-node RabbitMQ cluster, two worker hosts)}: first run ${first_run}s, rerun ${second_run}s (changed=0), total $((SECONDS - t0))s"

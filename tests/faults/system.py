@@ -39,14 +39,18 @@ class Exit:
 
 
 class FaultSystem:
-    def __init__(self):
+    """`broker`: makes the private broker from its folder (default: one PrivateRabbitMQ node; the cluster
+    suite gives a PrivateRabbitCluster). `extra_env`: more settings for every process."""
+
+    def __init__(self, broker=PrivateRabbitMQ, extra_env: dict | None = None, prefix: str = "charla-faults-"):
         self.phase: Callable[[], str] = lambda: "setup"  # the fault under way (the suite sets it)
         self.exits: list[Exit] = []
-        self.base = Path(tempfile.mkdtemp(prefix="charla-faults-"))
+        self.base = Path(tempfile.mkdtemp(prefix=prefix))
         self.base.chmod(0o755)  # the postgres user must reach its data folder inside
         self.logs = self.base / "logs"
+        self.extra_env = extra_env or {}
         self.postgres = PrivatePostgres(self.base / "postgres")
-        self.rabbit = PrivateRabbitMQ(self.base / "rabbitmq")
+        self.rabbit = broker(self.base / "rabbitmq")
         self.fake = FakeSlack()
         self.stack: AppStack | None = None
         self.lock = threading.RLock()  # held by every planned start/stop/signal
@@ -64,7 +68,8 @@ class FaultSystem:
         self.stack = start_stack(database_url=self.postgres.url, broker_url=self.rabbit.url,
                                  data_dir=self.base / "data", logs=self.logs, fake=self.fake, roles=(),
                                  broker_proxy=False,
-                                 extra_env={"CELERY_WORKER_CONCURRENCY": "2", "INBOX_RETRY_SECONDS": "1"})
+                                 extra_env={"CELERY_WORKER_CONCURRENCY": "2", "INBOX_RETRY_SECONDS": "1",
+                                            **self.extra_env})
         with open(self.logs / "release.log", "ab") as out:
             subprocess.run([str(REPO / "bin" / "process"), "release"], cwd=REPO, env=self.stack.env,
                            stdout=out, stderr=subprocess.STDOUT, check=True, timeout=180)

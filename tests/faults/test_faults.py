@@ -42,14 +42,17 @@ FAULTS = (
 @dataclass
 class Injector:
     system: FaultSystem
+    faults: tuple = FAULTS
+    warmup: float = WARMUP
+    gap: float = GAP
     current: str = "steady"
     records: list[FaultRecord] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
 
     def run(self, load_started: float) -> None:
         try:
-            time.sleep(WARMUP)
-            for name, inject in FAULTS:
+            time.sleep(self.warmup)
+            for name, inject in self.faults:
                 self.current = name
                 started = time.monotonic()
                 try:
@@ -58,7 +61,7 @@ class Injector:
                     note, failed = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:300]}", True
                 self.records.append(FaultRecord(name, started - load_started, time.monotonic() - started, note,
                                                 failed))
-                time.sleep(GAP)
+                time.sleep(self.gap)
             self.current = "after"
         finally:
             self.done.set()

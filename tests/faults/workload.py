@@ -74,9 +74,10 @@ class Item:
         return f"msg:{TEAM_ID}:{self.channel}:{self.ts}"
 
 
-def make_item(seq: int, seed: int, fake_url: str) -> Item:
+def make_item(seq: int, seed: int, fake_url: str, kinds=KINDS) -> Item:
+    """`kinds`: the share of each kind of item, e.g. (("mention", 1.0),) for mentions only."""
     rng = random.Random(f"{seed}:{seq}")
-    kind = rng.choices([k for k, _ in KINDS], weights=[w for _, w in KINDS])[0]
+    kind = rng.choices([k for k, _ in kinds], weights=[w for _, w in kinds])[0]
     user = rng.choice(USERS)
     channel = rng.choice(DM_CHANNELS if kind == "dm" else CHANNELS)
     token = f"tok{seq:05d}"
@@ -136,6 +137,7 @@ class SlackSender:
     phase: Callable[[], str]   # the name of the fault under way
     seed: int = 9
     rate: float = 15.0         # events per second
+    kinds: tuple = KINDS       # the mix of items (make_item)
     items: list[Item] = field(default_factory=list)
     attempts: list[Attempt] = field(default_factory=list)
     item_sent_at: dict[int, float] = field(default_factory=dict)  # seq -> seconds after `started`, 1st attempt
@@ -155,7 +157,7 @@ class SlackSender:
         with ThreadPoolExecutor(max_workers=64, thread_name_prefix="slack") as pool:
             seq = 0
             while self.events_sent < at_least or keep_going():
-                item = make_item(seq, self.seed, self.fake_url)
+                item = make_item(seq, self.seed, self.fake_url, self.kinds)
                 self.items.append(item)
                 due = started + self.events_sent / self.rate
                 for delivery in item.deliveries:

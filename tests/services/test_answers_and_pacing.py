@@ -47,3 +47,22 @@ def test_a_429_pushes_back_every_later_post_to_that_channel():
     assert 29 < pacing.reserve_slot("T1", "C1") <= 30
     pacing.push_back("T1", "C1", 1)  # a shorter push-back never brings the slot forward
     assert pacing.reserve_slot("T1", "C1") > 29
+
+
+def test_on_quorum_queues_a_slot_a_fraction_of_a_second_away_moves_to_a_second_and_the_next_one_with_it():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from app.bot.models import ChannelPace
+    from app.queueing import layout
+
+    before = layout.queue_type()
+    layout.use_queue_type("quorum")  # a delayed task on quorum queues waits whole seconds, at least one
+    try:
+        assert pacing.reserve_slot("T1", "C1") == 0.0  # now: no countdown at all
+        ChannelPace.objects.filter(team="T1", channel="C1").update(next_free_at=timezone.now() + timedelta(seconds=0.3))
+        assert pacing.reserve_slot("T1", "C1") == pytest.approx(1.0, abs=0.05)
+        assert 1.9 < pacing.reserve_slot("T1", "C1") <= 2.0  # a second after the moved slot, not 1.3
+    finally:
+        layout.use_queue_type(before)

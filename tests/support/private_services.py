@@ -1,4 +1,5 @@
-"""A PostgreSQL cluster and a RabbitMQ node of a test's own, to crash and restart at will.
+"""A PostgreSQL cluster and a RabbitMQ node (or a 3-node RabbitMQ cluster) of a test's own, to crash and
+restart at will.
 
 The machine's own services (PostgreSQL on 5432, RabbitMQ `rabbit@localhost` on 5672) are shared by
 everyone working on it and are never touched: these run on free ports, with their data in a folder
@@ -12,6 +13,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -101,8 +103,9 @@ class PrivateRabbitMQ:
     """A RabbitMQ node `<prefix><port>@localhost`, guest/guest on the default vhost, its data kept across
     a crash (same MNESIA_BASE), so a restart finds whatever the node had written to disk."""
 
-    def __init__(self, base: Path, prefix: str = "faults"):
+    def __init__(self, base: Path, prefix: str = "faults", home: Path | None = None):
         self.base = base
+        self.home = home or base / "home"  # holds the Erlang cookie: nodes of one cluster share it
         self.port = free_port()
         self.dist_port = free_port()
         while self.dist_port == self.port:
@@ -119,7 +122,7 @@ class PrivateRabbitMQ:
         erl_args = "-kernel inet_dist_use_interface {127,0,0,1}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RABBITMQ_", "ERL_"))}
         env.update({
-            "HOME": str(self.base / "home"),
+            "HOME": str(self.home),
             "RABBITMQ_CONF_ENV_FILE": str(self.base / "rabbitmq-env.conf"),
             "RABBITMQ_NODENAME": self.node,
             "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
@@ -137,13 +140,14 @@ class PrivateRabbitMQ:
         return env
 
     def _prepare(self) -> None:
-        home = self.base / "home"
-        if home.exists():
+        if (self.base / "rabbitmq-env.conf").exists():
             return
-        home.mkdir(parents=True)
-        cookie = home / ".erlang.cookie"
-        cookie.write_text(secrets.token_hex(10).upper())
-        cookie.chmod(0o400)
+        self.base.mkdir(parents=True, exist_ok=True)
+        if not self.home.exists():
+            self.home.mkdir(parents=True)
+            cookie = self.home / ".erlang.cookie"
+            cookie.write_text(secrets.token_hex(10).upper())
+            cookie.chmod(0o400)
         (self.base / "rabbitmq-env.conf").write_text("")  # the packaged one pins NODENAME
         (self.base / "rabbitmq.conf").write_text("")
         (self.base / "enabled_plugins").write_text("[].")  # no management plugin: a faster start
@@ -223,3 +227,68 @@ class PrivateRabbitMQ:
             if pid is not None and _pid_alive(pid):
                 os.kill(pid, signal.SIGKILL)
         self._reap()
+
+
+class PrivateRabbitCluster:
+    """Three (or `size`) PrivateRabbitMQ nodes joined into one cluster, sharing an Erlang cookie. A node that
+    crashed and is started again rejoins with its data. `url` is kombu's failover list of every node."""
+
+    def __init__(self, base: Path, size: int = 3, prefix: str = "cluster"):
+        self.base = base
+        home = base / "home"
+        self.nodes = [PrivateRabbitMQ(base / f"node{n + 1}", prefix=prefix, home=home) for n in range(size)]
+
+    @property
+    def url(self) -> str:
+        return ";".join(node.url for node in self.nodes)
+
+    def start(self, timeout: float = 150) -> "PrivateRabbitCluster":
+        errors: list[BaseException] = []
+
+        def boot(node):
+            try:
+                node.start(timeout=timeout)
+            except BaseException as exc:  # reported below, once every boot has ended
+                errors.append(exc)
+
+        threads = [threading.Thread(target=boot, args=(node,), daemon=True) for node in self.nodes]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout + 60)
+        if errors:
+            raise errors[0]
+        first = self.nodes[0].node
+        for node in self.nodes[1:]:
+            for step in (("stop_app",), ("join_cluster", first), ("start_app",)):
+                result = node.ctl(*step, timeout=120)
+                if result.returncode != 0:
+                    raise RuntimeError(f"{node.node}: rabbitmqctl {' '.join(step)} failed: {result.stderr[-1000:]}")
+        return self
+
+    def node_named(self, name: str) -> PrivateRabbitMQ:
+        return next(node for node in self.nodes if node.node == name)
+
+    def live_node(self) -> PrivateRabbitMQ | None:
+        return next((node for node in self.nodes if node.proc is not None and node.proc.poll() is None), None)
+
+    def leaders(self) -> dict[str, str]:
+        """{queue: the node leading it} for the quorum queues, as a live node sees them."""
+        node = self.live_node()
+        if node is None:
+            return {}
+        result = node.ctl("-q", "list_queues", "name", "type", "leader", timeout=30)
+        found = {}
+        for line in result.stdout.splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[1] == "quorum":
+                found[parts[0]] = parts[2]
+        return found
+
+    def queue_counts(self) -> dict[str, tuple[int, int]]:
+        node = self.live_node()
+        return node.queue_counts() if node is not None else {}
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()

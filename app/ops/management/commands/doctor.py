@@ -9,6 +9,8 @@ from app.ops import health
 
 
 def mask_url(url: str) -> str:
+    if ";" in url:  # a failover list (a broker cluster's nodes): each one's password is masked
+        return ";".join(mask_url(part) for part in url.split(";"))
     parts = urlsplit(url)
     if parts.password:
         netloc = parts.netloc.replace(f":{parts.password}@", ":****@")
@@ -49,6 +51,7 @@ class Command(BaseCommand):
             ("DATA_DIR", str(c.data_dir)),
             ("database", f"{db_desc}  [from {c.database_url_source}]"),
             ("broker", f"{mask_url(c.broker_url)}  [from {c.broker_url_source}]"),
+            ("CHARLA_QUEUE_TYPE", c.queue_type),
             ("SLACK_BOT_TOKEN", mask_secret(c.slack_bot_token)),
             ("SLACK_SIGNING_SECRET", "(not used: Socket Mode)" if c.socket_mode else
              "(set)" if c.slack_bot_token else "(not set: local console signs its own)"),
