@@ -9,7 +9,7 @@ set -eu
 role="${1:-all}"
 case "$role" in
   all|web|worker|beat|socket|release) if [ "$#" -gt 0 ]; then shift; fi; defaults_for="$role" ;;
-  *) defaults_for=command ;;
+  *) defaults_for="command" ;;
 esac
 
 # What the image adds to the environment when it is not given (a SECRET_KEY kept in the data volume for
