@@ -97,26 +97,11 @@ def check_socket(settings: Probe) -> str | None:
     return "no Socket Mode connection to Slack"
 
 
-def established_to(port: int, inodes: set[str]) -> bool:
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table) as f:
-                rows = f.read().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            cols = row.split()
-            remote_port = int(cols[2].rsplit(":", 1)[1], 16)
-            if cols[3] == "01" and remote_port == port and cols[9] in inodes:
-                return True
-    return False
-
-
 def check_worker(settings: Probe) -> str | None:
     port = settings.broker_port
     if port is None:  # the embedded broker: no connection to look for
         return None
-    if established_to(port, socket_inodes(1)):
+    if port in established_ports(socket_inodes(1)):
         return None
     return f"the worker has no connection to the broker (port {port})"
 
