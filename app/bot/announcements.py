@@ -66,7 +66,8 @@ def source_of(routing_key: str | None) -> str | None:
 def record(source: str, message: dict) -> Reply | None:
     """Record the announcement once per (source, id). Returns its new reply, to be posted; None for an id
     seen before (a republish, or this task redelivered): if the attempt that recorded it died before handing
-    it on, the reconciler posts it (app/bot/reconciler.py re-drives every pending reply). Raises InvalidAnnouncement for a message that breaks the contract: it will break it every time."""
+    it on, the reconciler posts it (app/bot/reconciler.py re-drives every pending reply). Raises
+    InvalidAnnouncement for a message that breaks the contract: it will break it every time."""
     if not isinstance(source, str) or not SOURCE_PATTERN.fullmatch(source):
         raise InvalidAnnouncement(f"source: {source!r} is not [a-z0-9-]{{1,40}}")
     problem = problem_with(message)

@@ -16,7 +16,8 @@ from celery import Task, shared_task
 from celery.exceptions import Reject, Retry
 from kombu.exceptions import OperationalError as BrokerError
 
-from app.bot import announcements, answers, dead_letters, inbox, leases, outbox, pacing, reconciler, retrying, slack_payloads
+from app.bot import (announcements, answers, dead_letters, inbox, leases, outbox, pacing, reconciler, retrying,
+                     slack_payloads)
 from app.queueing import layout
 
 log = logging.getLogger(__name__)

@@ -13,18 +13,16 @@ Run it: ./charla cluster (README.md here).
 """
 from __future__ import annotations
 
-import atexit
 import os
-import signal
-import threading
 import time
 from collections import Counter, defaultdict
 
 import pytest
 
-from tests.faults.accounting import TOKEN, WORK_QUEUES, Summary, charged_to, drain, percentile, read_books
+from tests.faults.accounting import TOKEN, WORK_QUEUES, percentile
 from tests.faults.system import FaultSystem
-from tests.faults.test_faults import Injector, _interrupted
+from tests.faults.harness import books_after_drain, load_through_faults, started_within
+from tests.faults.test_faults import Injector
 from tests.faults.workload import SlackSender
 from tests.support.private_services import PrivateRabbitCluster
 
@@ -97,11 +95,7 @@ def test_a_node_dies_under_load_and_nothing_is_lost(capsys):
     suite_started = time.monotonic()
     system = FaultSystem(broker=PrivateRabbitCluster, extra_env={"CHARLA_QUEUE_TYPE": "quorum"},
                          prefix="charla-cluster-")
-    atexit.register(system.close)
-    previous = {sig: signal.signal(sig, _interrupted) for sig in (signal.SIGTERM, signal.SIGALRM)}
-    signal.alarm(BUDGET)
-    try:
-        system.start()
+    with started_within(system, BUDGET):
         setup_seconds = time.monotonic() - suite_started
         faults = ClusterFaults(system)
         injector = Injector(system, faults=(("leader-kill", lambda s: faults.kill_leader()),
@@ -111,34 +105,10 @@ def test_a_node_dies_under_load_and_nothing_is_lost(capsys):
         system.phase = lambda: injector.current
         sender = SlackSender(system.stack.web_url, system.stack.env["SLACK_SIGNING_SECRET"], system.fake.url,
                              phase=lambda: injector.current, seed=SEED, rate=RATE, kinds=MENTIONS)
-        load_error: list[BaseException] = []
-        load_started, wall_started = time.monotonic(), time.time()
-
-        def load():
-            try:
-                sender.run(at_least=EVENTS, keep_going=lambda: not injector.done.is_set(), started=load_started)
-            except BaseException as exc:  # surfaced in the test's thread below
-                load_error.append(exc)
-                injector.done.set()
-
-        load_thread = threading.Thread(target=load, name="slack-load", daemon=True)
-        load_thread.start()
-        injector.run(load_started)
-        load_thread.join(timeout=120)
-        assert not load_thread.is_alive(), "the load did not finish sending within 2 minutes of the last fault"
-        if load_error:
-            raise load_error[0]
-        load_seconds = time.monotonic() - load_started
-
-        charges = {seq: charged_to(at, injector.records) for seq, at in sender.item_sent_at.items()}
-
-        def books():
-            return read_books(system.postgres.url, system.fake.posts(), sender.items, sender.attempts, charges)
-
+        wall_started = time.time()
+        charges, load_seconds = load_through_faults(injector, sender, EVENTS)
         deadline = min(time.monotonic() + DRAIN_SECONDS, suite_started + BUDGET - 5)
-        drained = drain(books, system.rabbit, deadline)
-        summary = Summary(books(), sender.attempts, sender.events_sent, load_seconds, injector.records, drained,
-                          list(system.exits), system.error_summary())
+        summary = books_after_drain(system, injector, sender, charges, load_seconds, deadline)
         lines = [line.replace("faults:", "cluster:", 1) for line in summary.lines()]
         replies = reply_latencies(system.fake.posts(), sender.items, sender.item_sent_at, charges, wall_started)
         phases = ["steady"] + [f.name for f in injector.records] + ["after"]
@@ -151,9 +121,3 @@ def test_a_node_dies_under_load_and_nothing_is_lost(capsys):
                   + (f"; kept {system.base}" if os.environ.get("FAULTS_KEEP") else ""), flush=True)
         if summary.failures:
             pytest.fail("; ".join(summary.failures) + " (the lines above say where)\n" + lines[0], pytrace=False)
-    finally:
-        signal.alarm(0)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        system.close()
-        atexit.unregister(system.close)

@@ -11,18 +11,16 @@ quorum queue.
 """
 from __future__ import annotations
 
-import atexit
-import os
 import signal
 import subprocess
-import threading
 import time
 
 import pytest
 
-from tests.faults.accounting import WORK_QUEUES, Summary, charged_to, drain, read_books
+from tests.faults.accounting import WORK_QUEUES
 from tests.faults.system import FaultSystem
-from tests.faults.test_faults import Injector, _interrupted
+from tests.faults.harness import books_after_drain, load_through_faults, started_within
+from tests.faults.test_faults import Injector
 from tests.faults.workload import SlackSender
 from tests.support.private_services import PrivateRabbitMQ
 from tests.support.stack import REPO
@@ -79,11 +77,7 @@ def queue_types(rabbit: PrivateRabbitMQ) -> dict[str, str]:
 def test_a_classic_deployment_with_a_backlog_moves_to_quorum_queues_and_answers_it_once(capsys):
     suite_started = time.monotonic()
     system = FaultSystem(prefix="charla-migrate-")
-    atexit.register(system.close)
-    previous = {sig: signal.signal(sig, _interrupted) for sig in (signal.SIGTERM, signal.SIGALRM)}
-    signal.alarm(BUDGET)
-    try:
-        system.start()
+    with started_within(system, BUDGET):
         assert queue_types(system.rabbit).get("deliveries") == "classic"
         steps = Migration(system)
         injector = Injector(system, faults=(("stop-workers", lambda s: steps.stop_workers()),
@@ -93,22 +87,9 @@ def test_a_classic_deployment_with_a_backlog_moves_to_quorum_queues_and_answers_
         system.phase = lambda: injector.current
         sender = SlackSender(system.stack.web_url, system.stack.env["SLACK_SIGNING_SECRET"], system.fake.url,
                              phase=lambda: injector.current, seed=41, rate=RATE, kinds=MENTIONS)
-        load_started = time.monotonic()
-        load = threading.Thread(target=sender.run, name="slack-load", daemon=True,
-                                kwargs={"at_least": EVENTS, "keep_going": lambda: not injector.done.is_set(),
-                                        "started": load_started})
-        load.start()
-        injector.run(load_started)
-        load.join(timeout=120)
-        assert not load.is_alive(), "the load did not finish sending"
-        charges = {seq: charged_to(at, injector.records) for seq, at in sender.item_sent_at.items()}
-
-        def books():
-            return read_books(system.postgres.url, system.fake.posts(), sender.items, sender.attempts, charges)
-
-        drained = drain(books, system.rabbit, min(time.monotonic() + 150, suite_started + BUDGET - 20))
-        summary = Summary(books(), sender.attempts, sender.events_sent, time.monotonic() - load_started,
-                          injector.records, drained, list(system.exits), system.error_summary())
+        charges, load_seconds = load_through_faults(injector, sender, EVENTS)
+        summary = books_after_drain(system, injector, sender, charges, load_seconds,
+                                    min(time.monotonic() + 150, suite_started + BUDGET - 20))
         lines = [line.replace("faults:", "migration:", 1) for line in summary.lines()]
         types = queue_types(system.rabbit)
         with capsys.disabled():
@@ -121,9 +102,3 @@ def test_a_classic_deployment_with_a_backlog_moves_to_quorum_queues_and_answers_
         assert not any(".moving-to-" in q for q in types), types
         if summary.failures:
             pytest.fail("; ".join(summary.failures) + "\n" + lines[0], pytrace=False)
-    finally:
-        signal.alarm(0)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        system.close()
-        atexit.unregister(system.close)

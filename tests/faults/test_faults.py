@@ -5,16 +5,15 @@ Run it: ./charla faults
 """
 from __future__ import annotations
 
-import atexit
 import os
-import signal
 import threading
 import time
 from dataclasses import dataclass, field
 
 import pytest
 
-from tests.faults.accounting import FaultRecord, Summary, charged_to, drain, read_books
+from tests.faults.accounting import FaultRecord
+from tests.faults.harness import books_after_drain, load_through_faults, started_within
 from tests.faults.system import FaultSystem
 from tests.faults.workload import SlackSender
 
@@ -67,51 +66,17 @@ class Injector:
             self.done.set()
 
 
-def _interrupted(signum, frame):
-    # SIGTERM (a CI timeout) or SIGALRM (the suite's own budget): raised here, so the clean-up still runs
-    raise KeyboardInterrupt(f"fault suite interrupted by signal {signal.Signals(signum).name}")
-
-
 def test_nothing_is_lost_or_doubled_under_crashes_restarts_and_stalls(capsys):
     suite_started = time.monotonic()
     system = FaultSystem()
-    atexit.register(system.close)
-    previous = {sig: signal.signal(sig, _interrupted) for sig in (signal.SIGTERM, signal.SIGALRM)}
-    signal.alarm(BUDGET - TEARDOWN_RESERVE)
-    try:
-        system.start()
+    with started_within(system, BUDGET - TEARDOWN_RESERVE):
         injector = Injector(system)
         system.phase = lambda: injector.current
         sender = SlackSender(system.stack.web_url, system.stack.env["SLACK_SIGNING_SECRET"], system.fake.url,
                              phase=lambda: injector.current, seed=SEED, rate=RATE)
-        load_error: list[BaseException] = []
-        load_started = time.monotonic()
-
-        def load():
-            try:
-                sender.run(at_least=EVENTS, keep_going=lambda: not injector.done.is_set(), started=load_started)
-            except BaseException as exc:  # surfaced in the test's thread below
-                load_error.append(exc)
-                injector.done.set()
-
-        load_thread = threading.Thread(target=load, name="slack-load", daemon=True)
-        load_thread.start()
-        injector.run(load_started)
-        load_thread.join(timeout=120)
-        assert not load_thread.is_alive(), "the load did not finish sending within 2 minutes of the last fault"
-        if load_error:
-            raise load_error[0]
-        load_seconds = time.monotonic() - load_started
-
-        charges = {seq: charged_to(at, injector.records) for seq, at in sender.item_sent_at.items()}
-
-        def books():
-            return read_books(system.postgres.url, system.fake.posts(), sender.items, sender.attempts, charges)
-
+        charges, load_seconds = load_through_faults(injector, sender, EVENTS)
         deadline = min(time.monotonic() + DRAIN_SECONDS, suite_started + BUDGET - TEARDOWN_RESERVE)
-        drained = drain(books, system.rabbit, deadline)
-        summary = Summary(books(), sender.attempts, sender.events_sent, load_seconds, injector.records, drained,
-                          list(system.exits), system.error_summary())
+        summary = books_after_drain(system, injector, sender, charges, load_seconds, deadline)
         lines = summary.lines()
         with capsys.disabled():
             print("\n" + "\n".join(lines) + f"\nfaults: suite took {time.monotonic() - suite_started:.0f} s "
@@ -119,9 +84,3 @@ def test_nothing_is_lost_or_doubled_under_crashes_restarts_and_stalls(capsys):
                   flush=True)
         if summary.failures:
             pytest.fail("; ".join(summary.failures) + " (the lines above say where)\n" + lines[0], pytrace=False)
-    finally:
-        signal.alarm(0)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        system.close()
-        atexit.unregister(system.close)
