@@ -53,6 +53,10 @@ createdb -h 127.0.0.1 -U postgres "$DB"
 rabbitmqctl -q delete_vhost "$VHOST" >/dev/null 2>&1 || true
 rabbitmqctl -q add_vhost "$VHOST" >/dev/null
 rabbitmqctl -q set_permissions -p "$VHOST" guest '.*' '.*' '.*' >/dev/null
+# Classic queues on their second storage version, as every recipe's broker runs them (README.md, "The broker")
+if [ "${BENCH_QUEUE_VERSION:-2}" = 2 ]; then
+  rabbitmqctl -q set_policy -p "$VHOST" --apply-to queues charla-classic-v2 '.*' '{"queue-version": 2}' >/dev/null
+fi
 for port in "$WEB_PORT" "$FAKE_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then die "port $port is already in use"; fi
 done
@@ -89,7 +93,7 @@ export SLACK_BOT_TOKEN="xoxb-bench-$(rand 8)"
 export SLACK_SIGNING_SECRET="$(rand 16)"
 export SLACK_API_URL="http://127.0.0.1:$FAKE_PORT/api/"
 export SECRET_KEY="$(rand 32)"
-export LOG_LEVEL=WARNING WEB_CONCURRENCY=2 CELERY_WORKER_CONCURRENCY=2 PORT="$WEB_PORT"
+export LOG_LEVEL=WARNING WEB_CONCURRENCY="${BENCH_WEB_CONCURRENCY:-2}" CELERY_WORKER_CONCURRENCY=2 PORT="$WEB_PORT"
 export PATH="$VENV/bin:$PATH"
 unset DJANGO_SETTINGS_MODULE DEBUG
 

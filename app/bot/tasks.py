@@ -102,7 +102,36 @@ def schedule_post(reply_id: int, wait: float, redrive: bool = False) -> None:
 def process_event(payload: dict) -> None:
     outcome = inbox.handle_delivery(slack_payloads.read_delivery(payload))
     if outcome.command_use_id is not None:
-        answer_command.delay(outcome.command_use_id)
+        answer_now(outcome.command_use_id)
+
+
+def answer_now(command_use_id: int) -> None:
+    """Answer a command just recorded, and post the reply, in the task that recorded it: the common case
+    costs no further trip through the broker. Whatever cannot be done now is handed, confirmed, to the task
+    that does it later (answer_command, post_reply), with that task's retries. A worker killed in between
+    leaves a recorded command, or a pending reply, that the reconciler re-drives."""
+    try:
+        reply = answers.answer(command_use_id)
+        wait = None if reply is None else 0.0 if reply.response_url else pacing.reserve_slot(reply.team, reply.channel)
+    except Exception as exc:  # a database error, or a bug: answer_command retries it, or keeps it as a dead letter
+        log.warning("command %s: answering it now failed (%s: %s); queued", command_use_id, type(exc).__name__, exc)
+        answer_command.delay(command_use_id)
+        return
+    if reply is None:
+        return
+    if wait:
+        schedule_post(reply.id, wait)
+        return
+    try:
+        outbox.deliver(reply.id)
+    except outbox.RetryLater as later:
+        countdown = later.seconds if later.seconds is not None else retrying.backoff(0, first=2.0, cap=300.0)
+        log.warning("reply %s: %s; retrying in %.1f s", reply.id, later.reason, countdown)
+        outbox.expect_attempt(reply.id, countdown)
+        post_reply.apply_async((reply.id,), countdown=countdown)
+    except Exception as exc:  # a database error, or a bug: post_reply retries it (its claim keeps it once)
+        log.warning("reply %s: posting it now failed (%s: %s); queued", reply.id, type(exc).__name__, exc)
+        post_reply.delay(reply.id)
 
 
 @shared_task(base=BotTask, name="app.bot.tasks.answer_command")

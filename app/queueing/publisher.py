@@ -5,11 +5,12 @@ covers), a persistent message — not a Celery task: the worker's DeliveryConsum
 turns each into a `process_event` task. A plain message keeps web's acknowledgement path short
 (bench/README.md). What to do when the broker does not take it is the inbox's business (app/bot/ingress.py).
 
-On RabbitMQ every delivery waits for its publisher confirm. Confirms are batched: one thread per process owns
-the connection, publishes every delivery that is waiting, then waits for the broker's confirms of the whole
-batch (RabbitMQ confirms many with one `multiple` ack, and writes them to disk together). The request
-threads of a gthread worker wait side by side instead of each paying for a round trip and a disk sync of
-its own; a sync worker simply sends batches of one.
+On RabbitMQ every delivery waits for its publisher confirm. Confirms are batched: one connection per process;
+the request thread that finds nobody publishing publishes every delivery that is waiting, its own among them,
+then waits for the broker's confirms of the whole batch (RabbitMQ confirms many with one `multiple` ack, and
+writes them to disk together). The request threads of a gthread worker wait side by side instead of each
+paying for a round trip and a disk sync of its own; a sync worker publishes its one delivery itself, with no
+hand-over between threads (bench/README.md measured both).
 """
 from __future__ import annotations
 
@@ -105,29 +106,38 @@ class DirectLane:
 
 
 class _Job:
-    __slots__ = ("body", "done", "error", "taken", "cancelled")
+    __slots__ = ("body", "turn", "error", "settled", "taken", "cancelled", "promoted")
 
     def __init__(self, body: bytes):
         self.body = body
-        self.done = threading.Event()
+        self.turn = threading.Event()  # set when the job is settled, or when its thread is to lead
         self.error: BaseException | None = None
-        self.taken = False      # the publishing thread has it (it will be resolved, one way or another)
+        self.settled = False
+        self.taken = False      # a leader has it (it will be settled, one way or another)
         self.cancelled = False  # its waiter gave up before it was taken: never publish it
+        self.promoted = False   # its thread is to publish the next batch
 
     def resolve(self, error: BaseException | None = None) -> None:
-        if not self.done.is_set():
+        if not self.settled:
             self.error = error
-            self.done.set()
+            self.settled = True
+            self.turn.set()
 
 
 class ConfirmingLane:
-    """RabbitMQ: one connection and one publishing thread per process; deliveries are published in batches,
-    each batch confirmed as a whole (see the module's docstring)."""
+    """RabbitMQ: one connection per process; deliveries are published in batches, each batch confirmed as a
+    whole (see the module's docstring).
+
+    No thread of its own: the thread that finds nobody publishing publishes, on its own request thread, every
+    delivery waiting (its own among them) and waits for their confirms — so a sync worker's request costs no
+    hand-over between threads at all. Threads that arrive meanwhile queue; when the batch is confirmed, the
+    first of them is woken to publish the next batch, theirs."""
 
     def __init__(self, app):
         self._app = app
-        self._ready = threading.Condition()
+        self._mutex = threading.Lock()  # guards _waiting, _leading and the jobs' taken/cancelled/promoted
         self._waiting: deque[_Job] = deque()
+        self._leading = False  # a thread is publishing: only it touches the connection
         self.connection = None
         self._channel = None
         self._sequence = 0  # the broker numbers a confirm channel's publishes 1, 2, 3, ...
@@ -136,35 +146,47 @@ class ConfirmingLane:
         # connection starts at this node of the list, and moves on past a node whose connection failed: once a
         # node is gone, each new connection does not first wait on it.
         self._first_node = 0
-        self._thread = threading.Thread(target=self._run, name="delivery-publisher", daemon=True)
-        self._thread.start()
 
     def publish(self, body: bytes) -> None:
         job = _Job(body)
-        with self._ready:
+        with self._mutex:
             self._waiting.append(job)
-            self._ready.notify()
-        # The publishing thread bounds its own connect and confirm waits; this bound only matters if that
-        # thread is itself stuck (a write into a full socket buffer).
-        if not job.done.wait(CONNECT_TIMEOUT + CONFIRM_TIMEOUT + 0.2):
-            with self._ready:
-                if not job.taken:
-                    job.cancelled = True
-            raise TimeoutError("the broker did not confirm the delivery in time")
+            lead = job.promoted = not self._leading
+            self._leading = True
+        if not lead:
+            # The leader bounds its connect and confirm waits; this bound only matters if the leader is itself
+            # stuck (a write into a full socket buffer).
+            job.turn.wait(CONNECT_TIMEOUT + CONFIRM_TIMEOUT + 0.2)
+            with self._mutex:
+                if not job.settled and not job.promoted:
+                    if not job.taken:
+                        job.cancelled = True
+                    raise TimeoutError("the broker did not confirm the delivery in time")
+        if job.promoted:
+            self._lead()
         if job.error is not None:
             # a fresh exception for each waiter: the batch's error is shared by every delivery in it
             raise NotConfirmed(f"{type(job.error).__name__}: {job.error}") from job.error
 
-    def _run(self) -> None:
-        while True:
-            with self._ready:
-                while not self._waiting:
-                    self._ready.wait()
+    def _lead(self) -> None:
+        """Publish what is waiting, then pass the lead to the first thread still waiting (or let it go)."""
+        try:
+            with self._mutex:
                 batch = [job for job in self._waiting if not job.cancelled]
                 self._waiting.clear()
                 for job in batch:
                     job.taken = True
             self._publish(batch)
+        finally:
+            with self._mutex:
+                while self._waiting and self._waiting[0].cancelled:
+                    self._waiting.popleft()
+                if self._waiting:
+                    successor = self._waiting[0]
+                    successor.promoted = True
+                    successor.turn.set()
+                else:
+                    self._leading = False
 
     def _publish(self, batch: list[_Job]) -> None:
         try:

@@ -295,6 +295,9 @@ say "a signed mention through nginx (HTTPS) -> worker -> fake Slack"
    --web "https://$app_ip" --fake "http://$host_ip:$fake_port" --secret "$signing_secret" \
    --host-header "$server_name" --text help --expect help --timeout 90) \
   || { on "$app_ip" journalctl -u 'charlandero-*' --no-pager -n 60; fail "no reply through nginx"; }
+policies="$(on "$data_ip" rabbitmqctl --silent list_queues -p charlandero name policy | sort | tr '\t\n' ': ')"
+[[ " $policies" == *" deliveries:charla-classic-v2 "* ]] || fail "the deliveries queue is not under the storage-version policy ($policies)"
+echo "  the app's queues are under the charla-classic-v2 policy"
 if [[ -n "$cluster" ]]; then
   types="$(on "$data_ip" rabbitmqctl --silent list_queues -p charlandero name type | sort | tr '\t\n' ': ')"
   for q in deliveries inbox commands outbox periodic; do [[ " $types" == *" $q:quorum "* ]] || fail "$q is not a quorum queue ($types)"; done
