@@ -53,7 +53,7 @@ createdb -h 127.0.0.1 -U postgres "$DB"
 rabbitmqctl -q delete_vhost "$VHOST" >/dev/null 2>&1 || true
 rabbitmqctl -q add_vhost "$VHOST" >/dev/null
 rabbitmqctl -q set_permissions -p "$VHOST" guest '.*' '.*' '.*' >/dev/null
-# Classic queues on their second storage version, as every recipe's broker runs them (README.md, "The broker")
+# Classic queues on their second storage version, as the Ansible role's broker runs them (bench/README.md)
 if [ "${BENCH_QUEUE_VERSION:-2}" = 2 ]; then
   rabbitmqctl -q set_policy -p "$VHOST" --apply-to queues charla-classic-v2 '.*' '{"queue-version": 2}' >/dev/null
 fi

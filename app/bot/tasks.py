@@ -111,8 +111,7 @@ def answer_now(command_use_id: int) -> None:
     that does it later (answer_command, post_reply), with that task's retries. A worker killed in between
     leaves a recorded command, or a pending reply, that the reconciler re-drives."""
     try:
-        reply = answers.answer(command_use_id)
-        wait = None if reply is None else 0.0 if reply.response_url else pacing.reserve_slot(reply.team, reply.channel)
+        reply, wait = _answered(command_use_id)
     except Exception as exc:  # a database error, or a bug: answer_command retries it, or keeps it as a dead letter
         log.warning("command %s: answering it now failed (%s: %s); queued", command_use_id, type(exc).__name__, exc)
         answer_command.delay(command_use_id)
@@ -125,21 +124,34 @@ def answer_now(command_use_id: int) -> None:
     try:
         outbox.deliver(reply.id)
     except outbox.RetryLater as later:
-        countdown = later.seconds if later.seconds is not None else retrying.backoff(0, first=2.0, cap=300.0)
-        log.warning("reply %s: %s; retrying in %.1f s", reply.id, later.reason, countdown)
-        outbox.expect_attempt(reply.id, countdown)
-        post_reply.apply_async((reply.id,), countdown=countdown)
+        post_reply.apply_async((reply.id,), countdown=_next_attempt(reply.id, later, retries=0))
     except Exception as exc:  # a database error, or a bug: post_reply retries it (its claim keeps it once)
         log.warning("reply %s: posting it now failed (%s: %s); queued", reply.id, type(exc).__name__, exc)
         post_reply.delay(reply.id)
 
 
-@shared_task(base=BotTask, name="app.bot.tasks.answer_command")
-def answer_command(command_use_id: int) -> None:
+def _answered(command_use_id: int):
+    """The command's reply still to post (or None), and how long its channel's pace says to wait first."""
     reply = answers.answer(command_use_id)
     if reply is None:
-        return
-    schedule_post(reply.id, 0.0 if reply.response_url else pacing.reserve_slot(reply.team, reply.channel))
+        return None, 0.0
+    return reply, 0.0 if reply.response_url else pacing.reserve_slot(reply.team, reply.channel)
+
+
+def _next_attempt(reply_id: int, later: outbox.RetryLater, retries: int) -> float:
+    """When to try the post again, recorded for the reconciler. 429: exactly Retry-After; 5xx and connection
+    errors: exponential backoff with jitter."""
+    countdown = later.seconds if later.seconds is not None else retrying.backoff(retries, first=2.0, cap=300.0)
+    log.warning("reply %s: %s; retrying in %.1f s", reply_id, later.reason, countdown)
+    outbox.expect_attempt(reply_id, countdown)
+    return countdown
+
+
+@shared_task(base=BotTask, name="app.bot.tasks.answer_command")
+def answer_command(command_use_id: int) -> None:
+    reply, wait = _answered(command_use_id)
+    if reply is not None:
+        schedule_post(reply.id, wait)
 
 
 @shared_task(base=BotTask, name="app.bot.tasks.post_reply", bind=True, max_retries=MAX_POST_ATTEMPTS)
@@ -150,12 +162,7 @@ def post_reply(self, reply_id: int) -> None:
         if self.request.retries >= self.max_retries:
             outbox.give_up(reply_id, f"gave up after {self.request.retries + 1} attempts: {later.reason}")
             return
-        # 429: exactly Retry-After; 5xx and connection errors: exponential backoff with jitter.
-        countdown = later.seconds if later.seconds is not None else retrying.backoff(self.request.retries,
-                                                                                     first=2.0, cap=300.0)
-        log.warning("reply %s: %s; retrying in %.1f s", reply_id, later.reason, countdown)
-        outbox.expect_attempt(reply_id, countdown)
-        raise self.retry(countdown=countdown)
+        raise self.retry(countdown=_next_attempt(reply_id, later, self.request.retries))
 
 
 @shared_task(base=BotTask, name="app.bot.tasks.announce")

@@ -1,6 +1,7 @@
 """Web's publisher on a real RabbitMQ (app/queueing/publisher.py): many request threads at once, as a gthread
-worker runs them, and a connection cut under a batch. What is checked is what a worker would then find on the
-`deliveries` queue: every delivery that was answered "taken" exactly once, byte for byte."""
+worker runs them; a connection the broker closed; a delivery the broker refused. What is checked is what a
+worker would then find on the `deliveries` queue: every delivery answered "taken" exactly once, byte for byte,
+and none that was not."""
 from __future__ import annotations
 
 import threading
@@ -74,7 +75,7 @@ def test_a_connection_the_broker_closed_between_requests_is_replaced_before_the_
     assert sorted(queued_bodies(vhost_app)) == [b'{"event_id": "EvAfter"}', b'{"event_id": "EvBefore"}']
 
 
-def test_a_nacked_delivery_is_not_taken(vhost_app, broker, scratch_vhost):
+def test_a_nacked_delivery_is_not_taken(vhost_app, scratch_vhost):
     """A queue that refuses more (max length, reject-publish) nacks: the publisher says so, it does not answer
     "taken"."""
     from tests.rabbitmq.conftest import rabbitmqctl
