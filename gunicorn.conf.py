@@ -34,7 +34,7 @@ threads = CONFIG.gunicorn_threads
 preload_app = True
 timeout = 25            # < the router's 30 s request timeout
 graceful_timeout = 20   # < the 30 s between SIGTERM and SIGKILL
-keepalive = CONFIG.gunicorn_keepalive  # > the router's 90 s idle timeout
+keepalive = CONFIG.gunicorn_keepalive  # > the router's 90 s idle timeout; 0: close after each answer
 # Workers are not recycled by default: a worker's RSS stays flat under load, and frequent recycling (the
 # usual leak workaround) puts a fresh worker on the request path and raises ingest latency (bench/README.md).
 # If a leak ever shows up (R14 on Heroku), GUNICORN_MAX_REQUESTS=N turns recycling on, with 10 % jitter.

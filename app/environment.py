@@ -356,7 +356,7 @@ def load(environ=None) -> Config:
         gunicorn_worker_class=_get(env, "GUNICORN_WORKER_CLASS") or "sync",
         gunicorn_threads=_positive_int(env, "GUNICORN_THREADS", 1),
         # gunicorn.conf.py says why 95 s and why 0 (no recycling) by default.
-        gunicorn_keepalive=_positive_int(env, "GUNICORN_KEEPALIVE", 95),
+        gunicorn_keepalive=_positive_int(env, "GUNICORN_KEEPALIVE", 95, minimum=0),  # 0: close after each answer
         gunicorn_max_requests=_positive_int(env, "GUNICORN_MAX_REQUESTS", 0, minimum=0),
         worker_embedded_beat=_flag(env, "WORKER_EMBEDDED_BEAT", False),
         queue_type=_queue_type(env, broker_url),

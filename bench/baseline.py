@@ -4,12 +4,19 @@ message straight to `inbox` — instead of app/bot/ingress.py's plain delivery m
 Benchmark only; see bench/urls.py."""
 from __future__ import annotations
 
+import threading
+
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from app.bot import ingress, views
 from app.bot.tasks import process_event
 
+# This view's requests take the usual hand-off; every other request keeps the app's. Chosen per thread, once
+# for all: swapping ingress.hand_off around each request would leak between a threaded worker's concurrent
+# requests (an earlier version did: under gthread, /slack/events was partly measured with apply_async).
+_app_hand_off = ingress.hand_off
+_this_request = threading.local()
 
 
 def _apply_async(payload: dict) -> None:
@@ -24,13 +31,21 @@ def hand_off(payload: dict, body: bytes | None = None) -> bool:
         return ingress.park(payload)
 
 
+def _either_hand_off(payload: dict, body: bytes | None = None) -> bool:
+    if getattr(_this_request, "usual", False):
+        return hand_off(payload, body)
+    return _app_hand_off(payload, body)
+
+
+ingress.hand_off = _either_hand_off  # bench.urls imports this module: only the benchmark's web has it
+
+
 @csrf_exempt
 @require_POST
 def events_apply_async(request):
-    """/slack/events with the usual hand-off (sync workers: one request at a time per process)."""
-    current = ingress.hand_off
-    ingress.hand_off = hand_off
+    """/slack/events with the usual hand-off."""
+    _this_request.usual = True
     try:
         return views.slack_events(request)
     finally:
-        ingress.hand_off = current
+        _this_request.usual = False

@@ -6,15 +6,16 @@
 #
 # Needs local PostgreSQL (postgres@127.0.0.1:5432, trust auth) and RabbitMQ (guest@127.0.0.1:5672,
 # rabbitmqctl on PATH). Uses its own database and vhost (charla_bench, both recreated), ports
-# 48000 (web) and 48001 (fake Slack), and its own venv (.cache/venv-bench). Results: printed, and
+# 28000 (web) and 28001 (fake Slack; below the ephemeral range, which a
+# run's own connections churn through), and its own venv (.cache/venv-bench). Results: printed, and
 # written to bench/results/latest.md and latest.json.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$REPO"
 
-WEB_PORT="${BENCH_WEB_PORT:-48000}"
-FAKE_PORT="${BENCH_FAKE_PORT:-48001}"
+WEB_PORT="${BENCH_WEB_PORT:-28000}"
+FAKE_PORT="${BENCH_FAKE_PORT:-28001}"
 ROUNDS="${BENCH_ROUNDS:-3}"
 STEADY_ROUNDS="${BENCH_STEADY_ROUNDS:-3}"
 WRK_SECONDS="${BENCH_WRK_SECONDS:-15}"

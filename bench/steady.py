@@ -7,7 +7,7 @@ request does not delay the next ones (no coordinated omission). Latency = the ti
 recorded the chat.postMessage for the channel minus the wall-clock time just before the request was
 sent; both clocks are this machine's.
 
-    python -m bench.steady --web http://127.0.0.1:48000 --fake http://127.0.0.1:48001 --secret S
+    python -m bench.steady --web http://127.0.0.1:28000 --fake http://127.0.0.1:28001 --secret S
 """
 from __future__ import annotations
 

@@ -167,6 +167,7 @@ def test_gunicorn_reads_its_settings_from_the_one_configuration(tmp_path):
     assert gunicorn_settings(env)["bind"] == "0.0.0.0:8000"  # Heroku, Docker, nginx reach it from outside
     given = gunicorn_settings({**env, "PORT": "5123", "WEB_CONCURRENCY": "3", "GUNICORN_KEEPALIVE": "120"})
     assert (given["bind"], given["workers"], given["keepalive"]) == ("0.0.0.0:5123", 3, 120)
+    assert gunicorn_settings({**env, "GUNICORN_KEEPALIVE": "0"})["keepalive"] == 0  # close after each answer
     local = gunicorn_settings({"CHARLA_LOCAL": "1", "DATA_DIR": str(tmp_path)})
     assert local["bind"] == "127.0.0.1:8000"  # ./charla run answers its own machine only
 
@@ -175,6 +176,7 @@ def test_gunicorn_reads_its_settings_from_the_one_configuration(tmp_path):
     ("GUNICORN_MAX_REQUESTS", "often", "GUNICORN_MAX_REQUESTS='often' is not a whole number >= 0"),
     ("PORT", "abc", "PORT='abc' is not a whole number from 1 to 65535"),
     ("GUNICORN_THREADS", "0", "GUNICORN_THREADS='0' is not a whole number >= 1"),
+    ("GUNICORN_KEEPALIVE", "-1", "GUNICORN_KEEPALIVE='-1' is not a whole number >= 0"),
 ])
 def test_a_wrong_web_setting_stops_gunicorn_with_one_line(name, value, expected, tmp_path, capsys):
     with pytest.raises(SystemExit) as error:
