@@ -12,6 +12,7 @@ which `./charla test` installed: the clone's requirements must be the same files
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -69,6 +70,12 @@ def clone(tmp_path_factory) -> Path:
     for name in REQUIREMENTS:
         if (where / name).read_bytes() != (REPO / name).read_bytes():
             pytest.fail(f"{name} differs from HEAD: commit it first (the clone shares this checkout's venv)")
+    # ./charla installs into a venv without its stamp (charla's stamp(): the first 16 hex digits of
+    # requirements.txt's sha256) — through the clone, whose path would then be written into the shared venv's
+    # scripts and break them once the clone is gone. Refuse before anything runs.
+    stamp = f".installed-requirements-{hashlib.sha256((REPO / 'requirements.txt').read_bytes()).hexdigest()[:16]}"
+    if not (REPO / ".venv" / stamp).exists():
+        pytest.fail(".venv was not set up by ./charla (no install stamp): run the tests with ./charla test")
     (where / ".venv").symlink_to(REPO / ".venv")
     return where
 
