@@ -5,10 +5,9 @@
 #   BENCH_ROUNDS=1 BENCH_STEADY_ROUNDS=1 bench/run.sh    # quicker
 #
 # Needs local PostgreSQL (postgres@127.0.0.1:5432, trust auth) and RabbitMQ (guest@127.0.0.1:5672,
-# rabbitmqctl on PATH). Uses its own database and vhost (charla_bench, both recreated), ports
-# 28000 (web) and 28001 (fake Slack; below the ephemeral range, which a
-# run's own connections churn through), and its own venv (.cache/venv-bench). Results: printed, and
-# written to bench/results/latest.md and latest.json.
+# rabbitmqctl on PATH). Uses its own database and vhost (charla_bench, both recreated), ports 28000 (web)
+# and 28001 (fake Slack; below Linux's ephemeral range, which a run's own connections churn through), and
+# its own venv (.cache/venv-bench). Results: printed, and written to bench/results/latest.md and latest.json.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"

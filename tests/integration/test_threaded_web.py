@@ -10,6 +10,7 @@ import pytest
 
 from tests.support import slack_requests
 from tests.support.stack import free_port, http_request
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,12 +23,8 @@ def test_a_threaded_web_without_keep_alive_takes_concurrent_deliveries_and_each_
         "GUNICORN_KEEPALIVE": "0"})
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while not _answers(url + "/healthz"):
-            assert stack.procs["web-threads"].poll() is None, stack.log("web-threads")[-2000:]
-            assert time.monotonic() < deadline, "the threaded web did not answer within 60 s"
-            time.sleep(0.2)
-        assert "Using worker: app.gunicorn_workers.ThreadWorker" in stack.log("web-threads")
+        stack.wait_for_log("web-threads", "Using worker: app.gunicorn_workers.ThreadWorker")
+        eventually(lambda: http_request(url + "/healthz", "GET").status == 200, timeout=60)
 
         channels = [f"CTHREAD{i}{int(time.time() * 1000) % 100000}" for i in range(24)]
 
@@ -45,9 +42,3 @@ def test_a_threaded_web_without_keep_alive_takes_concurrent_deliveries_and_each_
     finally:
         stack.stop("web-threads")
 
-
-def _answers(url: str) -> bool:
-    try:
-        return http_request(url, "GET", timeout=2).status == 200
-    except OSError:  # not listening yet
-        return False
